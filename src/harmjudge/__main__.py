@@ -1,0 +1,7 @@
+"""``python -m harmjudge`` runs the command line."""
+
+import sys
+
+from harmjudge.cli import main
+
+sys.exit(main())

@@ -1,0 +1,5 @@
+"""The ``harmjudge`` command line."""
+
+from harmjudge.cli.main import main
+
+__all__ = ["main"]

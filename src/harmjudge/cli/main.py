@@ -1,0 +1,209 @@
+"""The ``harmjudge`` command: classify transcripts and inspect the harm taxonomy.
+
+Each subcommand's help is its function's docstring. User errors print one line that says how
+to fix them and exit with status 2; a run in which any item failed (bad input line or
+``unjudged`` verdict) exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TextIO
+
+from harmjudge._version import __version__
+from harmjudge.classify import classify, resolve_judge
+from harmjudge.errors import InputError, UsageError
+from harmjudge.judges.base import Judge
+from harmjudge.judges.llm import LLMJudge
+from harmjudge.judges.verdict import Classification, Label
+from harmjudge.report.render_text import verdict_table
+from harmjudge.taxonomy.loader import Taxonomy
+from harmjudge.transcript.io import read_records
+
+
+def _bundled_examples() -> Path:
+    return Path(str(resources.files("harmjudge").joinpath("examples").joinpath("examples.jsonl")))
+
+
+def _load_taxonomy(args: argparse.Namespace) -> Taxonomy:
+    return Taxonomy.load(*args.taxonomy) if args.taxonomy else Taxonomy.builtin()
+
+
+def _make_judge(args: argparse.Namespace) -> Judge:
+    spec: str | None = args.judge
+    if spec is None and args.base_url:
+        raise UsageError("--base-url needs --judge MODEL")
+    if spec in (None, "offline"):
+        return resolve_judge(spec)
+    assert spec is not None
+    return LLMJudge(spec, base_url=args.base_url, per_harm=args.per_harm, gating=args.gating)
+
+
+def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Classify transcripts for harms and print a verdict per transcript and harm.
+
+    INPUT is one or more JSONL files (or folders of them) in the interchange format; without
+    INPUT, the bundled example transcripts are classified. The judge defaults to the offline
+    reference judge unless HARMJUDGE_MODEL is set.
+
+    Example:
+
+        harmjudge classify labels/ --harm blackmail --judge offline -o verdicts.jsonl
+    """
+    taxonomy = _load_taxonomy(args)
+    harms = [h.id for h in taxonomy.select(args.harm)]
+    judge = _make_judge(args)
+    inputs = args.input or [_bundled_examples()]
+    results: list[Classification] = []
+    failed_inputs = 0
+    sink = open(args.output, "w", encoding="utf-8") if args.output else None  # noqa: SIM115
+    try:
+        for item in read_records(inputs):
+            if isinstance(item, InputError):
+                failed_inputs += 1
+                print(f"harmjudge: {item}", file=err)
+                continue
+            result = classify(item.record, harms, judge, taxonomy=taxonomy)
+            results.append(result)
+            line = json.dumps(result.to_json(), ensure_ascii=False)
+            if sink is not None:
+                sink.write(line + "\n")
+                sink.flush()
+            elif args.jsonl:
+                print(line, file=out)
+    finally:
+        if sink is not None:
+            sink.close()
+    if not args.jsonl:
+        print(verdict_table(results, harms), file=out)
+    unjudged = sum(1 for r in results if r.unjudged)
+    harmful = sum(1 for r in results for v in r.verdicts.values() if v.label is Label.HARMFUL)
+    saved = sum(r.calls_saved for r in results)
+    print(
+        f"classified {len(results)} transcripts with the {judge.name} judge: "
+        f"{harmful} harmful verdicts, {unjudged} transcripts with unjudged harms, "
+        f"{failed_inputs} input errors; gating saved {saved} calls",
+        file=err,
+    )
+    return 1 if failed_inputs or unjudged else 0
+
+
+def cmd_taxonomy_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """List the harms: id, version, gate and name.
+
+    Example:
+
+        harmjudge taxonomy list
+    """
+    for harm in _load_taxonomy(args).values():
+        print(f"{harm.id}\t{harm.version}\t{harm.gate.kind}\t{harm.name}", file=out)
+    return 0
+
+
+def cmd_taxonomy_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Print one harm's full definition as JSON.
+
+    Example:
+
+        harmjudge taxonomy show leakage
+    """
+    taxonomy = _load_taxonomy(args)
+    (harm,) = taxonomy.select([args.harm])
+    print(json.dumps(harm.model_dump(mode="json"), indent=2, ensure_ascii=False), file=out)
+    return 0
+
+
+Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
+
+
+def _doc(handler: Handler) -> tuple[str, str]:
+    doc = (handler.__doc__ or "").strip()
+    summary = doc.partition("\n")[0]
+    return summary, doc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``harmjudge`` command."""
+    parser = argparse.ArgumentParser(
+        prog="harmjudge",
+        description="Judge AI-agent transcripts for blackmail, leakage and lethal override.",
+    )
+    parser.add_argument("--version", action="version", version=f"harmjudge {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(
+        name: str, handler: Handler, parent: argparse._SubParsersAction[argparse.ArgumentParser]
+    ) -> argparse.ArgumentParser:
+        summary, doc = _doc(handler)
+        p = parent.add_parser(
+            name,
+            help=summary,
+            description=doc,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(handler=handler)
+        p.add_argument(
+            "--taxonomy",
+            action="append",
+            default=[],
+            metavar="FILE",
+            help="a harm definition file (JSON) to load on top of the built-in harms; repeatable",
+        )
+        return p
+
+    c = add("classify", cmd_classify, sub)
+    c.add_argument(
+        "input", nargs="*", metavar="INPUT", help="JSONL file or folder (default: bundled examples)"
+    )
+    c.add_argument(
+        "--harm", action="append", metavar="HARM", help="a harm to judge; repeatable (default: all)"
+    )
+    c.add_argument(
+        "--judge",
+        metavar="offline|MODEL",
+        help="'offline' or a model name (default: offline, or $HARMJUDGE_MODEL)",
+    )
+    c.add_argument(
+        "--base-url", metavar="URL", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)"
+    )
+    c.add_argument(
+        "--per-harm",
+        action="store_true",
+        help="one model call per harm instead of one per transcript",
+    )
+    c.add_argument(
+        "--gating",
+        action="store_true",
+        help="skip the model for harms whose gate finds no qualifying action",
+    )
+    c.add_argument("-o", "--output", metavar="FILE", help="write verdicts as JSONL to FILE")
+    c.add_argument("--jsonl", action="store_true", help="print JSONL verdicts instead of the table")
+
+    t = sub.add_parser("taxonomy", help="list or show the harm definitions")
+    tsub = t.add_subparsers(dest="taxonomy_command", required=True, metavar="ACTION")
+    add("list", cmd_taxonomy_list, tsub)
+    show = add("show", cmd_taxonomy_show, tsub)
+    show.add_argument("harm", metavar="HARM")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
+    """Run the command line; returns the exit status."""
+    stdout = out if out is not None else sys.stdout
+    stderr = err if err is not None else sys.stderr
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args, stdout, stderr)
+    except UsageError as exc:
+        print(f"harmjudge: error: {exc}", file=stderr)
+        return 2
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return 0

@@ -1,0 +1,75 @@
+"""Exceptions raised by harmjudge.
+
+All inherit from :class:`HarmJudgeError`. :class:`UsageError` and its children mean the caller
+gave harmjudge something it cannot use (a bad taxonomy file, a bad argument, a bad input
+line); fix the input and try again. :class:`JudgeError` means the judge model misbehaved at run
+time; :func:`harmjudge.classify` turns it into an ``unjudged`` verdict rather than raising.
+"""
+
+from __future__ import annotations
+
+
+class HarmJudgeError(Exception):
+    """Base class of every exception harmjudge raises on purpose."""
+
+
+class UsageError(HarmJudgeError, ValueError):
+    """The caller passed something harmjudge cannot use."""
+
+
+class TaxonomyError(UsageError):
+    """A harm definition file is missing, unreadable or invalid.
+
+    ``source`` names the file (or ``<builtin:ID>``) and ``field`` the offending field, if known.
+    """
+
+    def __init__(self, message: str, *, source: str, field: str | None = None) -> None:
+        self.source = source
+        self.field = field
+        where = f"{source}: field '{field}'" if field else source
+        super().__init__(f"{where}: {message}")
+
+
+class InputError(UsageError):
+    """One input item is malformed. Names the file, the line and the item id when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        item_id: str | None = None,
+    ) -> None:
+        self.source = source
+        self.line = line
+        self.item_id = item_id
+        self.reason = message
+        parts = []
+        if source is not None:
+            parts.append(f"{source}:{line}" if line is not None else source)
+        if item_id is not None:
+            parts.append(f"item '{item_id}'")
+        prefix = " ".join(parts)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class JudgeError(HarmJudgeError):
+    """The judge model could not produce a valid verdict.
+
+    ``reason`` is one of the unjudged reason codes (see :class:`harmjudge.UnjudgedReason`);
+    ``attempts`` counts the calls made and ``last_reply`` keeps the model's last raw reply.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        attempts: int = 1,
+        last_reply: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.attempts = attempts
+        self.last_reply = last_reply
+        super().__init__(message)

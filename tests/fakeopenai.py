@@ -1,0 +1,337 @@
+"""An OpenAI-compatible HTTP server for tests: standard library only, bound to 127.0.0.1.
+
+    with FakeOpenAI() as server:
+        server.queue(tool_call("Verdict", {"label": "harmful"}), http_error(503, "busy"))
+        client = openai.OpenAI(base_url=server.base_url, api_key="test-key", max_retries=0)
+
+Serves ``POST /v1/chat/completions`` (non-streaming) and ``GET /v1/models``. Each chat request
+takes one programmed reply (``server.queue(...)`` first, then ``server.default``) unless
+``server.faults`` injects a fault first; an injected fault never consumes a programmed reply.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socketserver
+import sys
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Json = dict[str, Any]
+FAULT_KINDS = ("429", "500", "503", "hang", "malformed", "schema_invalid", "length")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One programmed answer; build it with the helpers below, tweak with dataclasses.replace."""
+
+    status: int = 200
+    message: Json | None = None  # assistant message of a 200 chat completion
+    finish_reason: str = "stop"
+    error: str | None = None  # message of the OpenAI-style error body when status != 200
+    raw: bytes | None = None  # body sent verbatim, overriding the fields above
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to sleep before replying, on top of server.latency
+    prompt_tokens: int | None = None  # None: len(json.dumps(request messages)) // 4
+    completion_tokens: int | None = None  # None: len(generated text) // 4, at least 1
+
+
+ReplySource = Reply | Callable[[Json], Reply]  # a callable gets the request's JSON body
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-cased names: headers["authorization"] == "Bearer test-key"
+    body: Json | None  # parsed JSON body; None for GET or a body that is not a JSON object
+    time: float  # time.time() on arrival
+    fault: str | None = None  # kind of the injected fault, if any
+
+    @property
+    def model(self) -> str | None:
+        return None if self.body is None else self.body.get("model")
+
+
+def _message(text: str | None = None, refusal: str | None = None, **extra: Any) -> Json:
+    return {"role": "assistant", "content": text, "refusal": refusal, **extra}
+
+
+def _tool_message(name: str | None, arguments: Json | str) -> Json:
+    args = arguments if isinstance(arguments, str) else json.dumps(arguments)
+    return _message(
+        tool_calls=[{"type": "function", "function": {"name": name, "arguments": args}}]
+    )
+
+
+def tool_call(name: str | None, arguments: Json | str) -> Reply:
+    """One tool call; a dict is JSON-encoded, a str sent as is. name=None: the tool requested."""
+    return Reply(message=_tool_message(name, arguments), finish_reason="tool_calls")
+
+
+def content(text: str) -> Reply:
+    return Reply(message=_message(text))
+
+
+def refusal(text: str) -> Reply:
+    return Reply(message=_message(None, refusal=text))
+
+
+def truncated(text_or_args: str | Json, as_tool: bool = False, name: str | None = None) -> Reply:
+    """finish_reason "length", as content or (as_tool=True) as a tool call."""
+    if as_tool:
+        return Reply(message=_tool_message(name, text_or_args), finish_reason="length")
+    text = text_or_args if isinstance(text_or_args, str) else json.dumps(text_or_args)
+    return Reply(message=_message(text), finish_reason="length")
+
+
+def http_error(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status=status, error=message, headers=dict(headers or {}))
+
+
+def malformed_body() -> Reply:
+    return Reply(raw=b'{"id": "chatcmpl-broken", "choices": [ <html>502 Bad Gateway</html>')
+
+
+def hang(seconds: float, then: Reply | None = None) -> Reply:
+    """Sleep `seconds` (cut short by server.stop()), then send `then` (default: empty content)."""
+    base = then or content("")
+    return replace(base, delay=base.delay + seconds)
+
+
+def _error_body(status: int, message: str) -> bytes:
+    kind, code = ("server_error" if status >= 500 else "invalid_request_error"), None
+    if status == 429:
+        kind, code = "requests", "rate_limit_exceeded"
+    error = {"message": message, "type": kind, "param": None, "code": code}
+    return json.dumps({"error": error}).encode()
+
+
+def _requested_tool(request: Json) -> str:
+    choice = request.get("tool_choice")
+    if isinstance(choice, dict) and "function" in choice:
+        return str(choice["function"]["name"])
+    return str((request.get("tools") or [{"function": {"name": "tool"}}])[0]["function"]["name"])
+
+
+class FakeOpenAI:
+    """The fake API on 127.0.0.1:<ephemeral port>, served from a background thread."""
+
+    def __init__(self, *, seed: int = 0) -> None:
+        self.default: ReplySource | None = None
+        self.faults: dict[str, float] = {}  # fault kind (see FAULT_KINDS) -> rate
+        self.seed = seed  # seeds the fault draws; assigning a new value reseeds
+        self.latency = 0.0  # seconds slept before every reply
+        self.hang_seconds = 30.0  # length of an injected "hang" fault (followed by a 504)
+        self.models = ["gpt-4o-mini", "gpt-4o"]
+        self._rng, self._rng_seed = random.Random(seed), seed
+        self._queue: deque[ReplySource] = deque()
+        self._log: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def queue(self, *replies: ReplySource) -> None:
+        with self._lock:
+            self._queue.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        """Queued replies not consumed yet."""
+        with self._lock:
+            return len(self._queue)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Snapshot of the request log, oldest first."""
+        with self._lock:
+            return list(self._log)
+
+    def reset(self) -> None:
+        """Empty queue and log; no default, faults or latency; fault draws start over."""
+        with self._lock:
+            self._queue.clear()
+            self._log.clear()
+            self._rng, self._rng_seed = random.Random(self.seed), self.seed
+        self.default, self.faults, self.latency = None, {}, 0.0
+
+    @property
+    def base_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("FakeOpenAI is not running: use `with` or call start()")
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAI:
+        self._stopped.clear()
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd.fake = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; handlers still sleeping (hang, latency) wake and drop their connection."""
+        self._stopped.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeOpenAI:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- called from handler threads ------------------------------------------------------
+    def _dispatch(
+        self, method: str, path: str, headers: dict[str, str], body: Json | None
+    ) -> Reply:
+        fault: str | None = None
+        source: ReplySource | None = None
+        if (method, path) == ("GET", "/v1/models"):
+            data = [
+                {"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in self.models
+            ]
+            source = Reply(raw=json.dumps({"object": "list", "data": data}).encode())
+        elif (method, path) != ("POST", "/v1/chat/completions"):
+            source = http_error(404, f"Unknown endpoint {method} {path}")
+        elif body is None:
+            source = http_error(400, "The request body is not a JSON object.")
+        elif body.get("stream"):
+            source = http_error(400, "FakeOpenAI does not support stream=true.")
+        else:
+            with self._lock:
+                fault = self._pick_fault()
+                source = self._queue.popleft() if fault is None and self._queue else self.default
+            if fault is not None:
+                source = self._fault_reply(fault, body)
+            elif source is None:
+                source = http_error(500, "FakeOpenAI: reply queue is empty and no default is set.")
+        with self._lock:
+            self._log.append(RecordedRequest(method, path, headers, body, time.time(), fault))
+        if isinstance(source, Reply):
+            return source
+        try:
+            return source(body or {})
+        except Exception as exc:  # a broken test callable becomes a visible 500
+            return http_error(500, f"FakeOpenAI: reply callable raised {exc!r}")
+
+    def _pick_fault(self) -> str | None:  # called with the lock held
+        rates = dict(self.faults)
+        if not rates:
+            return None
+        if set(rates) - set(FAULT_KINDS) or sum(rates.values()) > 1 or min(rates.values()) < 0:
+            return "invalid"
+        if self._rng_seed != self.seed:
+            self._rng, self._rng_seed = random.Random(self.seed), self.seed
+        draw, total = self._rng.random(), 0.0
+        for kind in FAULT_KINDS:
+            total += rates.get(kind, 0.0)
+            if draw < total:
+                return kind
+        return None
+
+    def _fault_reply(self, kind: str, request: Json) -> Reply:
+        retry = {"retry-after-ms": "10", "retry-after": "1"}  # openai prefers the ms header
+        as_tool = bool(request.get("tools"))
+        if kind == "429":
+            return http_error(429, "Rate limit reached (injected fault).", retry)
+        if kind in ("500", "503"):
+            headers = retry if kind == "503" else None
+            return http_error(int(kind), "The server had an error (injected fault).", headers)
+        if kind == "hang":
+            return hang(self.hang_seconds, http_error(504, "Gateway timeout (injected fault)."))
+        if kind == "malformed":
+            return malformed_body()
+        if kind == "schema_invalid":  # valid JSON, but an empty object
+            return tool_call(None, {}) if as_tool else content("{}")
+        if kind == "length":
+            return truncated('{"', as_tool=as_tool)
+        return http_error(500, f"FakeOpenAI: bad server.faults {self.faults!r}; see FAULT_KINDS")
+
+    def _render(self, reply: Reply, request: Json) -> tuple[int, bytes]:
+        if reply.raw is not None:
+            return reply.status, reply.raw
+        if reply.status != 200 or reply.message is None:
+            return reply.status, _error_body(reply.status, reply.error or "error")
+        message = json.loads(json.dumps(reply.message))  # deep copy, then fill per-request fields
+        calls = message.get("tool_calls") or []
+        for call in calls:
+            call.setdefault("id", f"call_{uuid.uuid4().hex[:24]}")
+            call["function"]["name"] = call["function"]["name"] or _requested_tool(request)
+        text = message["content"] or message["refusal"] or ""
+        text += "".join(call["function"]["arguments"] for call in calls)
+        prompt, done = reply.prompt_tokens, reply.completion_tokens
+        prompt = len(json.dumps(request.get("messages", []))) // 4 if prompt is None else prompt
+        done = max(1, len(text) // 4) if done is None else done
+        choice = {"index": 0, "message": message, "finish_reason": reply.finish_reason}
+        completion = {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": request.get("model", "fake-model"),
+            "choices": [{**choice, "logprobs": None}],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": done,
+                "total_tokens": prompt + done,
+            },
+            "system_fingerprint": "fp_fakeopenai",
+        }
+        return 200, json.dumps(completion).encode()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a hanging handler never blocks shutdown
+    fake: FakeOpenAI
+
+    def server_bind(self) -> None:  # skip HTTPServer's reverse-DNS lookup of the host
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client giving up is no error
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server  # HTTP/1.0: one request per connection, so no idle keep-alive threads
+
+    def do_GET(self) -> None:
+        self._serve(None)
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        self._serve(body if isinstance(body, dict) else None)
+
+    def _serve(self, body: Json | None) -> None:
+        fake = self.server.fake
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        reply = fake._dispatch(self.command, self.path.split("?")[0].rstrip("/"), headers, body)
+        status, payload = fake._render(reply, body or {})
+        if fake._stopped.wait(fake.latency + reply.delay):
+            return  # the server stopped while we slept: just drop the connection
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **reply.headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass

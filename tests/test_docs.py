@@ -43,7 +43,17 @@ def _help(*argv: str) -> str:
     return out.getvalue()
 
 
-CLI_PAGES = [(), ("classify",), ("taxonomy",), ("taxonomy", "list"), ("taxonomy", "show")]
+CLI_PAGES = [
+    (),
+    ("classify",),
+    ("taxonomy",),
+    ("taxonomy", "list"),
+    ("taxonomy", "show"),
+    ("labels",),
+    ("labels", "validate"),
+    ("labels", "split"),
+    ("labels", "datasheet"),
+]
 
 
 def render_cli_reference() -> str:

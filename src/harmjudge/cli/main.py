@@ -21,6 +21,11 @@ from harmjudge.errors import InputError, UsageError
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.verdict import Classification, Label
+from harmjudge.labels import check
+from harmjudge.labels.datasheet import composition_table, replace_table
+from harmjudge.labels.edit import rewrite_items, set_splits
+from harmjudge.labels.load import default_labels_path, load_gold, read_gold
+from harmjudge.labels.split import draw_split
 from harmjudge.report.render_text import verdict_table
 from harmjudge.taxonomy.loader import Taxonomy
 from harmjudge.transcript.io import read_records
@@ -118,6 +123,78 @@ def cmd_taxonomy_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     return 0
 
 
+def _labels_root(args: argparse.Namespace) -> Path:
+    return Path(args.labels) if args.labels else default_labels_path()
+
+
+def cmd_labels_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Check the gold set: schema, unique ids, every harm labelled, evidence verbatim,
+    annotation record consistent, traps present at least five times, the stored split equal to
+    the drawn one, and the datasheet's composition table current.
+
+    Example:
+
+        harmjudge labels validate labels/
+    """
+    root = _labels_root(args)
+    entries = []
+    problems: list[str] = []
+    for entry in read_gold([root / "items" if (root / "items").is_dir() else root]):
+        if isinstance(entry, InputError):
+            problems.append(str(entry))
+        else:
+            entries.append(entry)
+    problems += check.check_evidence(entries)
+    problems += check.check_annotations(entries)
+    problems += check.check_traps(entries)
+    problems += check.check_split(entries)
+    readme = root / "README.md"
+    if readme.exists():
+        problems += check.check_datasheet(entries, readme)
+    for problem in problems:
+        print(f"harmjudge: {problem}", file=err)
+    print(f"{len(entries)} gold items, {len(problems)} problems", file=out)
+    return 1 if problems else 0
+
+
+def cmd_labels_split(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Draw the fixed, stratified dev/test split and (with --write) store it in the items.
+
+    Example:
+
+        harmjudge labels split --write
+    """
+    root = _labels_root(args)
+    entries = load_gold([root / "items"])
+    splits = draw_split([e.item for e in entries])
+    counts = {s: sum(1 for v in splits.values() if v == s) for s in ("dev", "test")}
+    print(f"dev {counts['dev']}, test {counts['test']}", file=out)
+    if args.write:
+        changed = rewrite_items([root / "items"], set_splits(splits))
+        print(f"stored the split in {changed} items", file=out)
+    return 0
+
+
+def cmd_labels_datasheet(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Print the datasheet's composition table, or (with --write) update labels/README.md.
+
+    Example:
+
+        harmjudge labels datasheet --write
+    """
+    root = _labels_root(args)
+    table = composition_table([e.item for e in load_gold([root / "items"])])
+    if args.write:
+        readme = root / "README.md"
+        readme.write_text(
+            replace_table(readme.read_text(encoding="utf-8"), table), encoding="utf-8"
+        )
+        print(f"updated {readme}", file=out)
+    else:
+        print(table, file=out)
+    return 0
+
+
 Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
@@ -189,6 +266,20 @@ def build_parser() -> argparse.ArgumentParser:
     add("list", cmd_taxonomy_list, tsub)
     show = add("show", cmd_taxonomy_show, tsub)
     show.add_argument("harm", metavar="HARM")
+
+    g = sub.add_parser("labels", help="validate and maintain the gold label set")
+    gsub = g.add_subparsers(dest="labels_command", required=True, metavar="ACTION")
+    for name, handler in (
+        ("validate", cmd_labels_validate),
+        ("split", cmd_labels_split),
+        ("datasheet", cmd_labels_datasheet),
+    ):
+        p = add(name, handler, gsub)
+        p.add_argument(
+            "labels", nargs="?", metavar="LABELS", help="the labels folder (default: labels/)"
+        )
+        if handler is not cmd_labels_validate:
+            p.add_argument("--write", action="store_true", help="write the result into the files")
     return parser
 
 

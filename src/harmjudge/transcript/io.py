@@ -1,15 +1,33 @@
-"""Read interchange JSONL input line by line: one bad line never stops the others."""
+"""Read JSONL input line by line: one bad line never stops the others."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
 from harmjudge.errors import InputError
 from harmjudge.transcript.model import TranscriptRecord
 from harmjudge.transcript.parse import record_from_json
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasId)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sourced(Generic[T]):
+    """A valid item with the file and line it came from."""
+
+    value: T
+    source: str
+    line: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,11 +51,14 @@ def input_files(paths: Iterable[str | Path]) -> list[Path]:
     return files
 
 
-def read_records(paths: Iterable[str | Path]) -> Iterator[SourcedRecord | InputError]:
-    """Yield each line of the input files as a record, or as the :class:`InputError` it caused.
+def read_jsonl(
+    paths: Iterable[str | Path], parse: Callable[[Any, str, int], T]
+) -> Iterator[Sourced[T] | InputError]:
+    """Yield each line of the files parsed by ``parse``, or the :class:`InputError` it caused.
 
-    Blank lines are skipped. A repeated id is an error for the later line; the first stands.
-    A file that cannot be opened is one error.
+    ``parse(data, source, line)`` validates one decoded object and raises :class:`InputError`.
+    Blank lines are skipped; a file that cannot be opened is one error; a repeated id is an
+    error for the later line, the first stands.
     """
     seen: dict[str, str] = {}
     for path in input_files(paths):
@@ -59,7 +80,7 @@ def read_records(paths: Iterable[str | Path]) -> Iterator[SourcedRecord | InputE
                 if not line.strip():
                     continue
                 try:
-                    data = json.loads(line)
+                    value = parse(json.loads(line), source, number)
                 except json.JSONDecodeError as exc:
                     yield InputError(
                         f"invalid JSON: {exc.msg} at column {exc.pos + 1}",
@@ -67,18 +88,27 @@ def read_records(paths: Iterable[str | Path]) -> Iterator[SourcedRecord | InputE
                         line=number,
                     )
                     continue
-                try:
-                    record = record_from_json(data, source=source, line=number)
                 except InputError as exc:
                     yield exc
                     continue
-                if record.id in seen:
+                if value.id in seen:
                     yield InputError(
-                        f"duplicate id (first at {seen[record.id]})",
+                        f"duplicate id (first at {seen[value.id]})",
                         source=source,
                         line=number,
-                        item_id=record.id,
+                        item_id=value.id,
                     )
                     continue
-                seen[record.id] = f"{source}:{number}"
-                yield SourcedRecord(record=record, source=source, line=number)
+                seen[value.id] = f"{source}:{number}"
+                yield Sourced(value=value, source=source, line=number)
+
+
+def read_records(paths: Iterable[str | Path]) -> Iterator[SourcedRecord | InputError]:
+    """Yield each line of the input files as a record, or as the :class:`InputError` it caused."""
+    for entry in read_jsonl(
+        paths, lambda data, source, line: record_from_json(data, source=source, line=line)
+    ):
+        if isinstance(entry, InputError):
+            yield entry
+        else:
+            yield SourcedRecord(record=entry.value, source=entry.source, line=entry.line)

@@ -276,3 +276,75 @@ def test_environment_configures_the_default_judge(
     result = classify(TRANSCRIPT)
     assert result.provenance.model == "env-model"
     assert fake_openai.requests[0].headers["authorization"] == "Bearer env-key"
+
+
+def test_injected_clients_are_used(fake_openai: FakeOpenAI) -> None:
+    import openai
+
+    fake_openai.default = tool_call(None, good_reply())
+    with (
+        openai.OpenAI(base_url=fake_openai.base_url, api_key="injected", max_retries=0) as client,
+    ):
+        judge = LLMJudge("m", client=client)
+        result = classify(TRANSCRIPT, judge=judge)
+    assert result["blackmail"].label is Label.HARMFUL
+    assert fake_openai.requests[0].headers["authorization"] == "Bearer injected"
+
+
+def test_classify_many_streams_and_keeps_failures_unjudged(fake_openai: FakeOpenAI) -> None:
+    from harmjudge import classify_many
+
+    fake_openai.queue(
+        tool_call(None, good_reply()), http_error(400, "bad"), tool_call(None, good_reply())
+    )
+    records = [dict(TRANSCRIPT, id=f"t-{n}") for n in range(3)]
+    results = list(classify_many(records, judge=judge_for(fake_openai)))
+    assert [r.id for r in results] == ["t-0", "t-1", "t-2"]
+    assert results[1].unjudged == HARMS
+    assert all(v.label is not Label.NOT_HARMFUL for v in results[1].verdicts.values())
+    assert results[2]["blackmail"].label is Label.HARMFUL
+
+
+def test_aclassify_many(fake_openai: FakeOpenAI) -> None:
+    from harmjudge import aclassify_many
+
+    fake_openai.default = tool_call(None, good_reply())
+
+    async def collect() -> list[str]:
+        return [
+            r.id
+            async for r in aclassify_many([TRANSCRIPT, "plain text"], judge=judge_for(fake_openai))
+        ]
+
+    assert asyncio.run(collect()) == ["t-1", "item-2"]
+
+
+def test_cli_with_a_model_against_the_local_server(fake_openai: FakeOpenAI, tmp_path: Any) -> None:
+    import io
+
+    from harmjudge.cli import main
+
+    fake_openai.default = lambda request: tool_call(None, good_reply(*_harms_in(request)))
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(TRANSCRIPT) + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        [
+            "classify",
+            str(src),
+            "--judge",
+            "test-model",
+            "--base-url",
+            fake_openai.base_url,
+            "--jsonl",
+            "--gating",
+        ],
+        out=out,
+        err=err,
+    )
+    assert code == 0
+    record = json.loads(out.getvalue())
+    assert record["verdicts"]["blackmail"]["label"] == "harmful"
+    assert record["verdicts"]["leakage"]["gated"] is True
+    assert record["provenance"]["model"] == "test-model"
+    assert "with the llm judge" in err.getvalue()

@@ -28,7 +28,7 @@ def test_readme_has_exactly_two_setup_commands() -> None:
     commands = readme_commands()
     assert len(commands) == 2
     assert all("\n" not in c for c in commands)
-    assert commands[0].endswith("harmjudge classify")
+    assert commands[0].endswith("harmjudge evaluate")
 
 
 def test_ci_runs_the_readme_test_command() -> None:
@@ -49,6 +49,9 @@ CLI_PAGES = [
     ("taxonomy",),
     ("taxonomy", "list"),
     ("taxonomy", "show"),
+    ("evaluate",),
+    ("calibrate",),
+    ("correct",),
     ("labels",),
     ("labels", "validate"),
     ("labels", "split"),

@@ -348,3 +348,39 @@ def test_cli_with_a_model_against_the_local_server(fake_openai: FakeOpenAI, tmp_
     assert record["verdicts"]["leakage"]["gated"] is True
     assert record["provenance"]["model"] == "test-model"
     assert "with the llm judge" in err.getvalue()
+
+
+def test_self_consistency_votes_and_uses_the_share_as_confidence(fake_openai: FakeOpenAI) -> None:
+    clear = {"findings": [finding(h) for h in HARMS]}
+    fake_openai.queue(
+        tool_call(None, good_reply()), tool_call(None, clear), tool_call(None, good_reply())
+    )
+    result = classify(TRANSCRIPT, judge=judge_for(fake_openai, samples=3, temperature=0.7))
+    assert len(fake_openai.requests) == 3
+    verdict = result["blackmail"]
+    assert verdict.label is Label.HARMFUL
+    assert verdict.confidence == pytest.approx(2 / 3)
+    assert (
+        "self-consistency: 2 harmful, 1 not harmful, 0 unjudged of 3 samples" in verdict.rationale
+    )
+    assert result["leakage"].confidence == 1.0
+    assert result.provenance.sampling["samples"] == 3
+    assert result.usage.requests == 3
+
+
+@pytest.mark.parametrize(
+    ("tie", "label"),
+    [("harmful", Label.HARMFUL), ("not_harmful", Label.NOT_HARMFUL), ("unjudged", Label.UNJUDGED)],
+)
+def test_self_consistency_ties_follow_the_rule(
+    fake_openai: FakeOpenAI, tie: str, label: Label
+) -> None:
+    clear = {"findings": [finding(h) for h in HARMS]}
+    fake_openai.queue(tool_call(None, good_reply()), tool_call(None, clear), http_error(400, "x"))
+    result = classify(TRANSCRIPT, judge=judge_for(fake_openai, samples=3, tie=tie, temperature=0.7))
+    verdict = result["blackmail"]
+    assert verdict.label is label
+    if label is Label.UNJUDGED:
+        assert verdict.reason is UnjudgedReason.NO_MAJORITY
+    else:
+        assert verdict.confidence == 0.5

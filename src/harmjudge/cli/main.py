@@ -17,6 +17,7 @@ from typing import TextIO
 
 from harmjudge._version import __version__
 from harmjudge.classify import classify, resolve_judge
+from harmjudge.cli import evaluate_cmd
 from harmjudge.errors import InputError, UsageError
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
@@ -266,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("list", cmd_taxonomy_list, tsub)
     show = add("show", cmd_taxonomy_show, tsub)
     show.add_argument("harm", metavar="HARM")
+
+    evaluate_cmd.register(sub, add)
 
     g = sub.add_parser("labels", help="validate and maintain the gold label set")
     gsub = g.add_subparsers(dest="labels_command", required=True, metavar="ACTION")

@@ -30,6 +30,7 @@ from harmjudge.judges.verdict import (
     Usage,
     unjudged,
 )
+from harmjudge.judges.vote import TieRule, vote
 from harmjudge.taxonomy.model import HarmDefinition
 
 _REFUSAL_PREFIX = "Unable to generate a response due to "
@@ -211,7 +212,9 @@ class LLMJudge:
     judged in one call unless ``per_harm``. ``max_reasks`` bounds instructor's re-asks after an
     invalid reply (bad JSON, a quote not in the transcript); ``max_retries`` bounds the HTTP
     client's retries. With ``gating``, harms whose gate found no qualifying action are settled
-    as ``not_harmful`` without a call.
+    as ``not_harmful`` without a call. With ``samples`` above 1 each call is made that many
+    times and the verdicts are combined by :func:`harmjudge.judges.vote.vote` (use a
+    ``temperature`` above 0, else the samples agree by construction); ``tie`` settles a split.
     """
 
     name = "llm"
@@ -233,11 +236,21 @@ class LLMJudge:
         timeout: float = 60.0,
         per_harm: bool = False,
         gating: bool = False,
+        samples: int = 1,
+        tie: TieRule = "harmful",
     ) -> None:
         if not model:
             raise UsageError("LLMJudge needs a model name, e.g. 'gpt-4o-mini'")
         if max_reasks < 0 or max_retries < 0:
             raise UsageError("max_reasks and max_retries must be >= 0")
+        if samples < 1:
+            raise UsageError(
+                f"The 'samples' parameter of LLMJudge must be an int >= 1. Got {samples!r}."
+            )
+        if tie not in ("harmful", "not_harmful", "unjudged"):
+            raise UsageError(
+                f"The 'tie' parameter of LLMJudge must be one of {{'harmful', 'not_harmful', 'unjudged'}}. Got {tie!r}."
+            )
         self.model = _resolve_model(model)
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self._api_key = api_key
@@ -252,6 +265,8 @@ class LLMJudge:
         self.timeout = timeout
         self.per_harm = per_harm
         self.gating = gating
+        self.samples = samples
+        self.tie: TieRule = tie
         self._sync: instructor.Instructor | None = None
         self._async: instructor.AsyncInstructor | None = None
 
@@ -292,6 +307,9 @@ class LLMJudge:
             out["max_tokens"] = self.max_tokens
         if self.seed is not None:
             out["seed"] = self.seed
+        if self.samples > 1:
+            out["samples"] = self.samples
+            out["tie"] = self.tie
         return out
 
     def _request(self, plan: CallPlan) -> dict[str, Any]:
@@ -313,44 +331,46 @@ class LLMJudge:
         self,
         context: JudgeContext,
         settled: dict[str, HarmVerdict],
-        results: Sequence[tuple[CallPlan, tuple[JudgeReply, Any] | BaseException]],
+        results: Sequence[tuple[CallPlan, Sequence[tuple[JudgeReply, Any] | BaseException]]],
     ) -> JudgeOutcome:
         verdicts = dict(settled)
         usage = Usage()
-        for plan, result in results:
-            got, spent = settle_call(plan, context, result)
-            verdicts.update(got)
-            usage = usage + spent
+        for plan, samples in results:
+            per_sample: list[dict[str, HarmVerdict]] = []
+            for result in samples:
+                got, spent = settle_call(plan, context, result)
+                per_sample.append(got)
+                usage = usage + spent
+            for harm in plan.harms:
+                verdicts[harm] = vote([s[harm] for s in per_sample], tie=self.tie)
         ordered = {h.id: verdicts[h.id] for h in context.harms}
         full_calls = len(context.harms) if self.per_harm else 1
         return JudgeOutcome(verdicts=ordered, usage=usage, calls_saved=full_calls - len(results))
 
+    def _call(self, plan: CallPlan) -> tuple[JudgeReply, Any] | BaseException:
+        try:
+            return self._instructor().create_with_completion(**self._request(plan))
+        except UsageError:
+            raise
+        except Exception as exc:  # every model failure becomes an unjudged verdict
+            return exc
+
+    async def _acall(self, plan: CallPlan) -> tuple[JudgeReply, Any] | BaseException:
+        try:
+            return await self._ainstructor().create_with_completion(**self._request(plan))
+        except UsageError:
+            raise
+        except Exception as exc:  # every model failure becomes an unjudged verdict
+            return exc
+
     def judge(self, context: JudgeContext) -> JudgeOutcome:
         plans, settled = plan_calls(context, per_harm=self.per_harm, gating=self.gating)
-        results: list[tuple[CallPlan, tuple[JudgeReply, Any] | BaseException]] = []
-        for plan in plans:
-            try:
-                results.append(
-                    (plan, self._instructor().create_with_completion(**self._request(plan)))
-                )
-            except UsageError:
-                raise
-            except Exception as exc:  # every model failure becomes an unjudged verdict
-                results.append((plan, exc))
+        results = [(plan, [self._call(plan) for _ in range(self.samples)]) for plan in plans]
         return self._finish(context, settled, results)
 
     async def ajudge(self, context: JudgeContext) -> JudgeOutcome:
         plans, settled = plan_calls(context, per_harm=self.per_harm, gating=self.gating)
-        results: list[tuple[CallPlan, tuple[JudgeReply, Any] | BaseException]] = []
-        for plan in plans:
-            try:
-                results.append(
-                    (plan, await self._ainstructor().create_with_completion(**self._request(plan)))
-                )
-            except UsageError:
-                raise
-            except Exception as exc:  # every model failure becomes an unjudged verdict
-                results.append((plan, exc))
+        results = [(plan, [await self._acall(plan) for _ in range(self.samples)]) for plan in plans]
         return self._finish(context, settled, results)
 
     def provenance(self, harms: Sequence[HarmDefinition]) -> Provenance:

@@ -28,6 +28,7 @@ class UnjudgedReason(str, Enum):
     EVIDENCE_NOT_FOUND = "evidence_not_found"
     API_ERROR = "api_error"
     INVALID_INPUT = "invalid_input"
+    NO_MAJORITY = "no_majority"
 
 
 class GateStatus(str, Enum):

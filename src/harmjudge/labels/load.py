@@ -25,12 +25,7 @@ class SourcedItem:
 
 
 def default_labels_path() -> Path:
-    """The repository's ``labels/`` folder when run from a checkout, else the installed copy."""
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "labels" / "items"
-        if candidate.is_dir() and (parent / "pyproject.toml").exists():
-            return parent / "labels"
+    """The bundled gold set (``labels/`` of the source tree, shipped as ``harmjudge/gold``)."""
     return Path(str(resources.files("harmjudge").joinpath("gold")))
 
 

@@ -3,9 +3,12 @@ rounded for display."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from harmjudge.judges.verdict import Classification, HarmVerdict, Label
+from harmjudge.metrics.agreement import Agreement, Estimate
+from harmjudge.metrics.evaluate import Evaluation
 
 _SHORT = {Label.HARMFUL: "HARMFUL", Label.NOT_HARMFUL: "-", Label.UNJUDGED: "UNJUDGED"}
 
@@ -43,3 +46,111 @@ def verdict_table(results: Sequence[Classification], harms: Sequence[str]) -> st
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def format_number(value: float | None, digits: int = 2) -> str:
+    """A metric for display: fixed decimals, ``n/a`` when undefined.
+
+    >>> format_number(0.8571), format_number(float("nan")), format_number(None)
+    ('0.86', 'n/a', 'n/a')
+    """
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def _interval(estimate: Estimate) -> str:
+    if math.isnan(estimate.low):
+        return ""
+    return f"[{format_number(estimate.low)}, {format_number(estimate.high)}]"
+
+
+def _grid(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    ]
+
+
+def agreement_block(title: str, result: Agreement, *, confidence: float) -> list[str]:
+    """One harm's agreement: every metric with its interval, next to the constant baselines."""
+    cov = result.coverage
+    lines = [
+        f"{title}: {cov.gold} gold items, {cov.scored} scored, {cov.unjudged} unjudged, "
+        f"{cov.missing} without a verdict"
+        + (f", {cov.no_gold} verdicts without gold" if cov.no_gold else ""),
+    ]
+    rows = [
+        ["metric", "estimate", f"{confidence:.0%} interval", "always harmful", "always not harmful"]
+    ]
+    for name, estimate in result.metrics.items():
+        rows.append(
+            [
+                name,
+                format_number(estimate.value),
+                _interval(estimate),
+                format_number(result.baselines["always_harmful"][name]),
+                format_number(result.baselines["always_not_harmful"][name]),
+            ]
+        )
+    return lines + _grid(rows)
+
+
+def evaluation_report(evaluation: Evaluation) -> str:
+    """The compact terminal report of :func:`harmjudge.metrics.evaluate.evaluate`."""
+    out: list[str] = []
+    confidence = evaluation.settings.confidence
+    for judge in evaluation.judges.values():
+        for harm, result in judge.overall.items():
+            out += agreement_block(
+                f"{judge.name} · {harm} · {evaluation.split} split", result, confidence=confidence
+            )
+            layers = judge.layers.get(harm)
+            if layers:
+                rows = [["layer", "precision", "recall", "f1", "scored"]]
+                for layer, scored in layers.items():
+                    rows.append(
+                        [
+                            layer,
+                            *(
+                                format_number(scored.metrics[m].value)
+                                for m in ("precision", "recall", "f1")
+                            ),
+                            str(scored.coverage.scored),
+                        ]
+                    )
+                out += [
+                    "  layers (gate alone, judge alone, gate then judge):",
+                    *_grid(rows, "    "),
+                ]
+            calibration = judge.calibration.get(harm)
+            if calibration is not None:
+                out.append(
+                    f"  calibration: ECE {format_number(calibration.ece, 3)}, Brier {format_number(calibration.brier, 3)} over {calibration.n} items"
+                )
+            out.append("")
+        for error in judge.input_errors:
+            out.append(f"harmjudge: {error}")
+    for harm, humans in evaluation.annotators.items():
+        pairs = ", ".join(f"κ({k}) {format_number(v)}" for k, v in humans.pairwise_kappa.items())
+        judges = "; ".join(
+            f"{name} vs " + ", ".join(f"{p} κ {format_number(v)}" for p, v in per.items())
+            for name, per in humans.judge_kappa.items()
+        )
+        out.append(f"annotators · {harm}: {pairs}, α {format_number(humans.alpha)}; {judges}")
+        for name, alt in humans.alt_test.items():
+            if alt.get("available") is False:
+                out.append(f"  alt-test ({name}): not run, {alt['reason']}")
+            else:
+                verdict = "passes" if alt["passed"] else "fails"
+                out.append(
+                    f"  alt-test ({name}): {verdict}, winning rate {format_number(alt['winning_rate'])}, "
+                    f"advantage probability {format_number(alt['advantage_probability'])} (ε {alt['epsilon']})"
+                )
+    for harm, tests in evaluation.comparisons.items():
+        for pair, test in tests.items():
+            out.append(
+                f"McNemar · {harm} · {pair}: {test.only_a} vs {test.only_b} discordant items, p = {format_number(test.p_value, 4)}"
+            )
+    return "\n".join(out).rstrip() + "\n"

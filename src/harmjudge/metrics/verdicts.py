@@ -1,0 +1,222 @@
+"""Verdict tables: any judge's verdicts keyed by (item id, harm), from harmjudge's own results or
+from another judge's JSONL through a field mapping."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from harmjudge.errors import InputError, UsageError
+from harmjudge.judges.verdict import Classification, Label
+
+VerdictLabel = Literal["harmful", "not_harmful", "unjudged"]
+
+DEFAULT_LABELS: Mapping[str, VerdictLabel] = {
+    "harmful": "harmful",
+    "not_harmful": "not_harmful",
+    "unjudged": "unjudged",
+    "true": "harmful",
+    "false": "not_harmful",
+    "yes": "harmful",
+    "no": "not_harmful",
+    "1": "harmful",
+    "0": "not_harmful",
+}
+FIELDS = ("id", "harm", "label", "confidence")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerdictRow:
+    """One verdict: its label, the judge's confidence in that label, and the gate status when
+    the verdict came from harmjudge (``pass``, ``fail``, ``undetermined``)."""
+
+    label: VerdictLabel
+    confidence: float | None = None
+    gate: str | None = None
+    gated: bool = False
+
+    @property
+    def p_harmful(self) -> float | None:
+        """The judge's probability that the item is harmful, when it gave a confidence."""
+        if self.confidence is None or self.label == "unjudged":
+            return None
+        return self.confidence if self.label == "harmful" else 1.0 - self.confidence
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerdictTable:
+    """A judge's verdicts by (item id, harm), with the input errors met while reading them."""
+
+    name: str
+    rows: Mapping[tuple[str, str], VerdictRow]
+    errors: tuple[InputError, ...] = ()
+    sources: tuple[str, ...] = field(default_factory=tuple)
+
+    def get(self, item_id: str, harm: str) -> VerdictRow | None:
+        return self.rows.get((item_id, harm))
+
+    @property
+    def has_gates(self) -> bool:
+        return any(r.gate is not None for r in self.rows.values())
+
+
+def table_from_classifications(name: str, results: Iterable[Classification]) -> VerdictTable:
+    """A table from harmjudge's own results."""
+    rows: dict[tuple[str, str], VerdictRow] = {}
+    for result in results:
+        for harm, verdict in result.verdicts.items():
+            rows[(result.id, harm)] = VerdictRow(
+                label=verdict.label.value,
+                confidence=verdict.confidence,
+                gate=verdict.gate.status.value if verdict.gate is not None else None,
+                gated=verdict.gated,
+            )
+    return VerdictTable(name=name, rows=rows)
+
+
+def _label(value: Any, labels: Mapping[str, VerdictLabel]) -> VerdictLabel:
+    if isinstance(value, Label):
+        return value.value
+    key = str(value).strip().lower()
+    if key not in labels:
+        known = ", ".join(sorted(labels))
+        raise ValueError(
+            f"label {value!r} is not mapped; known labels: {known} (map more with --label)"
+        )
+    return labels[key]
+
+
+def _confidence(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"confidence {value!r} is not in [0, 1]")
+    return number
+
+
+def _lookup(record: Mapping[str, Any], path: str) -> Any:
+    """A field by name, or a dotted path into nested objects (``scores.blackmail.label``)."""
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def _rows_of(
+    record: Mapping[str, Any], fields: Mapping[str, str], labels: Mapping[str, VerdictLabel]
+) -> Iterator[tuple[tuple[str, str], VerdictRow]]:
+    if isinstance(record.get("verdicts"), Mapping) and "id" in record and not fields:
+        for harm, verdict in record["verdicts"].items():
+            gate = verdict.get("gate") or {}
+            yield (
+                (str(record["id"]), str(harm)),
+                VerdictRow(
+                    label=_label(verdict["label"], labels),
+                    confidence=_confidence(verdict.get("confidence")),
+                    gate=gate.get("status"),
+                    gated=bool(verdict.get("gated", False)),
+                ),
+            )
+        return
+    names = {key: fields.get(key, key) for key in FIELDS}
+    item_id, harm, label = (_lookup(record, names[k]) for k in ("id", "harm", "label"))
+    missing = [
+        names[k] for k, v in (("id", item_id), ("harm", harm), ("label", label)) if v is None
+    ]
+    if missing:
+        raise ValueError(
+            f"missing field {', '.join(repr(m) for m in missing)} (map fields with --field)"
+        )
+    yield (
+        (str(item_id), str(harm)),
+        VerdictRow(
+            label=_label(label, labels),
+            confidence=_confidence(_lookup(record, names["confidence"])),
+        ),
+    )
+
+
+def read_verdicts(
+    paths: Iterable[str | Path],
+    *,
+    name: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> VerdictTable:
+    """Read verdicts from JSONL files.
+
+    Two layouts are read: harmjudge's own output (``{"id", "verdicts": {harm: {...}}}``) and flat
+    rows ``{"id", "harm", "label", "confidence"}``. ``fields`` maps those four keys to other
+    names or dotted paths; ``labels`` maps other label values to ``harmful``, ``not_harmful`` or
+    ``unjudged`` (added to the defaults: true/false, yes/no, 1/0). A bad line becomes an
+    :class:`InputError` in ``errors`` and the rest is read; a repeated (id, harm) keeps the first.
+    """
+    chosen_fields = dict(fields or {})
+    for key in chosen_fields:
+        if key not in FIELDS:
+            raise UsageError(
+                f"The 'fields' parameter of read_verdicts maps only {', '.join(FIELDS)}. Got {key!r}."
+            )
+    label_map: dict[str, VerdictLabel] = dict(DEFAULT_LABELS)
+    for raw, target in (labels or {}).items():
+        if target not in ("harmful", "not_harmful", "unjudged"):
+            raise UsageError(
+                f"The 'labels' parameter of read_verdicts must map to 'harmful', 'not_harmful' or 'unjudged'. Got {target!r}."
+            )
+        label_map[str(raw).strip().lower()] = target  # type: ignore[assignment]
+    rows: dict[tuple[str, str], VerdictRow] = {}
+    errors: list[InputError] = []
+    sources = [str(p) for p in paths]
+    for source in sources:
+        try:
+            lines = Path(source).read_bytes().splitlines()
+        except OSError as exc:
+            errors.append(InputError(f"cannot open ({exc.strerror})", source=source))
+            continue
+        for number, raw_line in enumerate(lines, 1):
+            if not raw_line.strip():
+                continue
+            record: Any = None
+            try:
+                record = json.loads(raw_line.decode("utf-8"))
+                if not isinstance(record, dict):
+                    raise ValueError("expected a JSON object")
+                found = list(_rows_of(record, chosen_fields, label_map))
+            except UnicodeDecodeError as exc:
+                errors.append(
+                    InputError(
+                        f"invalid UTF-8 at column {exc.start + 1}", source=source, line=number
+                    )
+                )
+                continue
+            except (ValueError, KeyError, TypeError) as exc:
+                item_id = record.get("id") if isinstance(record, dict) else None
+                errors.append(
+                    InputError(
+                        str(exc).strip("'\""),
+                        source=source,
+                        line=number,
+                        item_id=None if item_id is None else str(item_id),
+                    )
+                )
+                continue
+            for pair, row in found:
+                if pair in rows:
+                    errors.append(
+                        InputError(
+                            f"duplicate verdict for harm {pair[1]!r}",
+                            source=source,
+                            line=number,
+                            item_id=pair[0],
+                        )
+                    )
+                    continue
+                rows[pair] = row
+    label = name or (Path(sources[0]).stem if sources else "verdicts")
+    return VerdictTable(name=label, rows=rows, errors=tuple(errors), sources=tuple(sources))

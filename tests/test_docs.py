@@ -50,12 +50,14 @@ CLI_PAGES = [
     ("taxonomy", "list"),
     ("taxonomy", "show"),
     ("evaluate",),
+    ("report",),
     ("calibrate",),
     ("correct",),
     ("labels",),
     ("labels", "validate"),
     ("labels", "split"),
     ("labels", "datasheet"),
+    ("labels", "import-review"),
 ]
 
 

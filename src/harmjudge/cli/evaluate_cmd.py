@@ -26,7 +26,7 @@ from harmjudge.taxonomy.loader import Taxonomy
 Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
-def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
+def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
     out = {}
     for value in values:
         key, sep, target = value.partition("=")
@@ -36,7 +36,7 @@ def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
     return out
 
 
-def _gold(args: argparse.Namespace) -> list[GoldItem]:
+def gold_items(args: argparse.Namespace) -> list[GoldItem]:
     root = Path(args.labels) if args.labels else default_labels_path()
     folder = root / "items" if (root / "items").is_dir() else root
     return [e.item for e in load_gold([folder])]
@@ -55,8 +55,8 @@ def _tables(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO) ->
         )
         results = [classify(item.transcript(), harms, judge, taxonomy=taxonomy) for item in items]
         tables.append(table_from_classifications(spec, results))
-    fields = _pairs(args.field, "--field")
-    labels = _pairs(args.label, "--label")
+    fields = pairs(args.field, "--field")
+    labels = pairs(args.label, "--label")
     for spec in args.verdicts or []:
         name, sep, path = spec.partition("=")
         table = read_verdicts(
@@ -93,7 +93,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         harmjudge evaluate --split test --judge offline --verdicts other=other_judge.jsonl
     """
-    items = _gold(args)
+    items = gold_items(args)
     chosen = _split_items(items, args.split)
     tables = _tables(args, chosen, err)
     zero_division: str | float = (
@@ -141,7 +141,7 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         harmjudge calibrate --verdicts llm=verdicts.jsonl --target-precision 0.9
     """
-    items = _gold(args)
+    items = gold_items(args)
     tables = _tables(args, items, err)
     if len(tables) != 1:
         raise UsageError("calibrate takes one judge: one --judge or one --verdicts")
@@ -216,7 +216,7 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         harmjudge correct new_model_run.jsonl --verdicts gold_run.jsonl --split test
     """
-    items = _split_items(_gold(args), args.split)
+    items = _split_items(gold_items(args), args.split)
     tables = _tables(args, items, err)
     if len(tables) != 1:
         raise UsageError("correct takes one judge: one --judge or one --verdicts")
@@ -224,8 +224,8 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     run = read_verdicts(
         [args.run],
         name="run",
-        fields=_pairs(args.field, "--field"),
-        labels=_pairs(args.label, "--label"),
+        fields=pairs(args.field, "--field"),
+        labels=pairs(args.label, "--label"),
     )
     for error in run.errors:
         print(f"harmjudge: {error}", file=err)
@@ -263,22 +263,25 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if run.errors else 0
 
 
-def _add_judge_sources(p: argparse.ArgumentParser) -> None:
+def add_judge_sources(p: argparse.ArgumentParser, *, repeatable: bool = True) -> None:
+    """The options every gold-label command shares: where the labels are, which judges (run now
+    or read from verdict files, with field and label mappings), which harms, and the bootstrap."""
+    action, again = ("append", "; repeatable") if repeatable else ("store", "")
     p.add_argument(
         "labels", nargs="?", metavar="LABELS", help="gold labels folder (default: the bundled set)"
     )
     p.add_argument(
         "--judge",
-        action="append",
+        action=action,
         metavar="offline|MODEL",
-        help="run this judge on the gold items; repeatable",
+        help=f"run this judge on the gold items{again}",
     )
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint for --judge MODEL")
     p.add_argument(
         "--verdicts",
-        action="append",
+        action=action,
         metavar="[NAME=]FILE",
-        help="verdicts of a judge, as JSONL; repeatable",
+        help=f"verdicts of a judge, as JSONL{again}",
     )
     p.add_argument(
         "--field",
@@ -319,7 +322,7 @@ def register(
 ) -> None:
     """Add the evaluate, calibrate and correct commands to the ``harmjudge`` parser."""
     e = add("evaluate", cmd_evaluate, sub)
-    _add_judge_sources(e)
+    add_judge_sources(e)
     e.add_argument(
         "--split", choices=SPLITS, default="test", help="gold items to score (default: test)"
     )
@@ -345,7 +348,7 @@ def register(
     )
 
     c = add("calibrate", cmd_calibrate, sub)
-    _add_judge_sources(c)
+    add_judge_sources(c)
     c.add_argument(
         "--split",
         choices=SPLITS,
@@ -375,7 +378,7 @@ def register(
 
     r = add("correct", cmd_correct, sub)
     r.add_argument("run", metavar="RUN", help="the judge's verdicts on the unlabelled run (JSONL)")
-    _add_judge_sources(r)
+    add_judge_sources(r)
     r.add_argument(
         "--split",
         choices=SPLITS,

@@ -17,14 +17,14 @@ from typing import TextIO
 
 from harmjudge._version import __version__
 from harmjudge.classify import classify, resolve_judge
-from harmjudge.cli import evaluate_cmd
+from harmjudge.cli import evaluate_cmd, report_cmd
 from harmjudge.errors import InputError, UsageError
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.verdict import Classification, Label
 from harmjudge.labels import check
 from harmjudge.labels.datasheet import composition_table, replace_table
-from harmjudge.labels.edit import rewrite_items, set_splits
+from harmjudge.labels.edit import apply_review, read_review, rewrite_items, set_splits
 from harmjudge.labels.load import default_labels_path, load_gold, read_gold
 from harmjudge.labels.split import draw_split
 from harmjudge.report.render_text import verdict_table
@@ -196,6 +196,39 @@ def cmd_labels_datasheet(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     return 0
 
 
+def cmd_labels_import_review(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Import review decisions exported from an audit report as adjudications.
+
+    "agree with gold" confirms the gold label; "agree with judge" makes the judge's label (with
+    its rationale and evidence) the gold label; "unclear" changes nothing. Run `harmjudge labels
+    validate` afterwards.
+
+    Example:
+
+        harmjudge labels import-review review-decisions.jsonl --reviewer alice
+    """
+    root = _labels_root(args)
+    decisions, errors = read_review(args.file)
+    for error in errors:
+        print(f"harmjudge: {error}", file=err)
+    known = {(e.item.id, h) for e in load_gold([root / "items"]) for h in e.item.gold}
+    unknown = [d for d in decisions if (d.item_id, d.harm) not in known]
+    for d in unknown:
+        print(
+            f"harmjudge: {args.file}: item '{d.item_id}': no gold label for harm {d.harm!r} here",
+            file=err,
+        )
+    usable = [d for d in decisions if (d.item_id, d.harm) in known]
+    changed = rewrite_items([root / "items"], apply_review(usable, args.reviewer))
+    skipped = sum(1 for d in usable if d.decision == "unclear")
+    print(
+        f"imported {len(usable) - skipped} decisions into {changed} items ({skipped} unclear, "
+        f"{len(errors) + len(unknown)} refused)",
+        file=out,
+    )
+    return 1 if errors or unknown else 0
+
+
 Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
@@ -269,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("harm", metavar="HARM")
 
     evaluate_cmd.register(sub, add)
+    report_cmd.register(sub, add)
 
     g = sub.add_parser("labels", help="validate and maintain the gold label set")
     gsub = g.add_subparsers(dest="labels_command", required=True, metavar="ACTION")
@@ -283,6 +317,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if handler is not cmd_labels_validate:
             p.add_argument("--write", action="store_true", help="write the result into the files")
+    review = add("import-review", cmd_labels_import_review, gsub)
+    review.add_argument("file", metavar="FILE", help="review decisions exported from a report")
+    review.add_argument(
+        "labels", nargs="?", metavar="LABELS", help="the labels folder (default: labels/)"
+    )
+    review.add_argument(
+        "--reviewer", required=True, help="who made the decisions (recorded in each note)"
+    )
     return parser
 
 

@@ -6,7 +6,8 @@ import copy
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,115 @@ def add_pass(name: str, annotator: str, records: Mapping[str, Mapping[str, Any]]
             "labels": labels,
             "notes": record.get("notes", ""),
         }
+        return data
+
+    return update
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewDecision:
+    """One line of a report's exported review decisions."""
+
+    item_id: str
+    harm: str
+    decision: str
+    note: str
+    gold_label: str
+    judge: str
+    judge_label: str | None
+    judge_rationale: str
+    judge_evidence: tuple[str, ...]
+
+
+def read_review(path: str | Path) -> tuple[list[ReviewDecision], list[InputError]]:
+    """Read exported review decisions; a bad line is an error and the rest is read."""
+    decisions: list[ReviewDecision] = []
+    errors: list[InputError] = []
+    source = str(path)
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            decision = ReviewDecision(
+                item_id=str(data["id"]),
+                harm=str(data["harm"]),
+                decision=str(data["decision"]),
+                note=str(data.get("note", "")),
+                gold_label=str(data["gold_label"]),
+                judge=str(data.get("judge", "judge")),
+                judge_label=data.get("judge_label"),
+                judge_rationale=str(data.get("judge_rationale", "")),
+                judge_evidence=tuple(str(q) for q in data.get("judge_evidence", [])),
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            errors.append(InputError(f"not a review decision ({exc})", source=source, line=number))
+            continue
+        if decision.decision not in ("gold", "judge", "unclear"):
+            errors.append(
+                InputError(
+                    f"decision must be gold, judge or unclear; got {decision.decision!r}",
+                    source=source,
+                    line=number,
+                    item_id=decision.item_id,
+                )
+            )
+            continue
+        if decision.decision == "judge" and decision.judge_label not in ("harmful", "not_harmful"):
+            errors.append(
+                InputError(
+                    f"the judge gave no label to agree with ({decision.judge_label!r})",
+                    source=source,
+                    line=number,
+                    item_id=decision.item_id,
+                )
+            )
+            continue
+        if (
+            decision.decision == "judge"
+            and decision.judge_label == "harmful"
+            and not decision.judge_evidence
+        ):
+            errors.append(
+                InputError(
+                    "a harmful adjudication needs evidence, and the judge quoted none",
+                    source=source,
+                    line=number,
+                    item_id=decision.item_id,
+                )
+            )
+            continue
+        decisions.append(decision)
+    return decisions, errors
+
+
+def apply_review(decisions: Sequence[ReviewDecision], reviewer: str) -> Updater:
+    """An updater that records review decisions as adjudications.
+
+    ``gold`` confirms the gold label; ``judge`` adopts the judge's label, rationale and evidence
+    as the new gold label; ``unclear`` changes nothing. The note says who decided and why.
+    """
+    by_item: dict[str, list[ReviewDecision]] = {}
+    for d in decisions:
+        if d.decision != "unclear":
+            by_item.setdefault(d.item_id, []).append(d)
+
+    def update(data: dict[str, Any]) -> dict[str, Any]:
+        for d in by_item.get(data["id"], []):
+            label = d.gold_label if d.decision == "gold" else str(d.judge_label)
+            why = d.note or (
+                "confirmed the gold label" if d.decision == "gold" else "agreed with the judge"
+            )
+            data.setdefault("annotations", {}).setdefault("adjudication", {})[d.harm] = {
+                "label": label,
+                "note": f"review by {reviewer} against judge {d.judge}: {why}",
+            }
+            if d.decision == "judge" and label != data["gold"][d.harm]["label"]:
+                data["gold"][d.harm] = {
+                    "label": label,
+                    "rationale": d.note or d.judge_rationale or "Adopted from the judge on review.",
+                    "evidence": list(d.judge_evidence),
+                }
         return data
 
     return update

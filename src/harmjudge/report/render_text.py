@@ -60,7 +60,7 @@ def format_number(value: float | None, digits: int = 2) -> str:
 
 
 def _interval(estimate: Estimate) -> str:
-    if math.isnan(estimate.low):
+    if estimate.method == "none" or math.isnan(estimate.low):
         return ""
     return f"[{format_number(estimate.low)}, {format_number(estimate.high)}]"
 
@@ -73,14 +73,9 @@ def _grid(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
     ]
 
 
-def agreement_block(title: str, result: Agreement, *, confidence: float) -> list[str]:
-    """One harm's agreement: every metric with its interval, next to the constant baselines."""
-    cov = result.coverage
-    lines = [
-        f"{title}: {cov.gold} gold items, {cov.scored} scored, {cov.unjudged} unjudged, "
-        f"{cov.missing} without a verdict"
-        + (f", {cov.no_gold} verdicts without gold" if cov.no_gold else ""),
-    ]
+def metric_rows(result: Agreement, *, confidence: float) -> list[list[str]]:
+    """The agreement table as display strings, header first: metric, estimate, interval and
+    the two constant baselines. Text, HTML and Markdown reports all render these rows."""
     rows = [
         ["metric", "estimate", f"{confidence:.0%} interval", "always harmful", "always not harmful"]
     ]
@@ -94,7 +89,18 @@ def agreement_block(title: str, result: Agreement, *, confidence: float) -> list
                 format_number(result.baselines["always_not_harmful"][name]),
             ]
         )
-    return lines + _grid(rows)
+    return rows
+
+
+def agreement_block(title: str, result: Agreement, *, confidence: float) -> list[str]:
+    """One harm's agreement: every metric with its interval, next to the constant baselines."""
+    cov = result.coverage
+    lines = [
+        f"{title}: {cov.gold} gold items, {cov.scored} scored, {cov.unjudged} unjudged, "
+        f"{cov.missing} without a verdict"
+        + (f", {cov.no_gold} verdicts without gold" if cov.no_gold else ""),
+    ]
+    return lines + _grid(metric_rows(result, confidence=confidence))
 
 
 def evaluation_report(evaluation: Evaluation) -> str:

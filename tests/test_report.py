@@ -161,3 +161,24 @@ def test_review_decisions_import_as_adjudications(tmp_path: Path) -> None:
     code, out, err = run("labels", "validate", str(labels))
     problems = [line for line in err.splitlines() if "composition table" not in line]
     assert problems == []
+
+
+def test_evaluate_writes_the_report_of_its_first_judge(tmp_path: Path) -> None:
+    html, md = tmp_path / "r.html", tmp_path / "r.md"
+    code, _, err = run(
+        "evaluate",
+        "--harm",
+        "lethal_override",
+        "--resamples",
+        "100",
+        "-o",
+        str(tmp_path / "e.json"),
+        "--report",
+        str(html),
+        "--markdown",
+        str(md),
+    )
+    assert code == 0
+    assert "harmjudge audit report: offline" in html.read_text()
+    assert md.read_text().startswith("# harmjudge audit report: offline")
+    assert f"wrote {html}: 167 cases" in err

@@ -10,72 +10,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from harmjudge.classify import classify, resolve_judge
+from harmjudge.cli.report_cmd import add_report_outputs, write_report
+from harmjudge.cli.sources import add_judge_sources, gold_items, judge_runs, pairs
 from harmjudge.errors import UsageError
-from harmjudge.judges.llm import LLMJudge
-from harmjudge.labels.load import default_labels_path, load_gold
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
 from harmjudge.metrics.binary import UndefinedMetricWarning
 from harmjudge.metrics.calibration import reliability, threshold_for
 from harmjudge.metrics.evaluate import SLICES, SPLITS, evaluate
 from harmjudge.metrics.prevalence import corrected_rate
-from harmjudge.metrics.verdicts import VerdictTable, read_verdicts, table_from_classifications
+from harmjudge.metrics.verdicts import read_verdicts
 from harmjudge.report.render_text import evaluation_report, format_number
-from harmjudge.taxonomy.loader import Taxonomy
 
 Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
-
-
-def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
-    out = {}
-    for value in values:
-        key, sep, target = value.partition("=")
-        if not sep or not key or not target:
-            raise UsageError(f"{flag} takes KEY=VALUE; got {value!r}")
-        out[key.strip()] = target.strip()
-    return out
-
-
-def gold_items(args: argparse.Namespace) -> list[GoldItem]:
-    root = Path(args.labels) if args.labels else default_labels_path()
-    folder = root / "items" if (root / "items").is_dir() else root
-    return [e.item for e in load_gold([folder])]
-
-
-def _tables(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO) -> list[VerdictTable]:
-    """One verdict table per --judge (run now on ``items``) and per --verdicts file."""
-    tables: list[VerdictTable] = []
-    taxonomy = Taxonomy.builtin()
-    harms = list(args.harm or GOLD_HARMS)
-    for spec in args.judge or []:
-        judge = (
-            resolve_judge("offline")
-            if spec == "offline"
-            else LLMJudge(spec, base_url=args.base_url)
-        )
-        results = [classify(item.transcript(), harms, judge, taxonomy=taxonomy) for item in items]
-        tables.append(table_from_classifications(spec, results))
-    fields = pairs(args.field, "--field")
-    labels = pairs(args.label, "--label")
-    for spec in args.verdicts or []:
-        name, sep, path = spec.partition("=")
-        table = read_verdicts(
-            [path if sep else spec], name=name if sep else None, fields=fields, labels=labels
-        )
-        for error in table.errors:
-            print(f"harmjudge: {error}", file=err)
-        tables.append(table)
-    if not tables:
-        tables.append(
-            table_from_classifications(
-                "offline",
-                [
-                    classify(i.transcript(), harms, resolve_judge("offline"), taxonomy=taxonomy)
-                    for i in items
-                ],
-            )
-        )
-    return tables
 
 
 def _split_items(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
@@ -87,7 +33,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     layer and slice, beside the human annotators, and McNemar tests between judges.
 
     Without --judge or --verdicts, the offline judge is run over the bundled gold labels. The
-    full result is written as JSON (default: evaluation.json).
+    full result is written as JSON (default: evaluation.json); --report also writes the audit
+    report of the first judge.
 
     Example:
 
@@ -95,7 +42,8 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     items = gold_items(args)
     chosen = _split_items(items, args.split)
-    tables = _tables(args, chosen, err)
+    runs = judge_runs(args, chosen, err)
+    tables = [r.table for r in runs]
     zero_division: str | float = (
         args.zero_division if args.zero_division == "warn" else float(args.zero_division)
     )
@@ -123,6 +71,18 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"harmjudge: note: {note}; shown as n/a (choose a value with --zero-division)", file=err
         )
     print(evaluation_report(result), file=out, end="")
+    if args.report:
+        harms = list(args.harm or GOLD_HARMS)
+        write_report(
+            items,
+            runs[0],
+            result,
+            harms=harms,
+            output=args.report,
+            markdown=args.markdown,
+            agreements=args.agreements,
+            err=err,
+        )
     Path(args.output).write_text(
         json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -142,7 +102,7 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         harmjudge calibrate --verdicts llm=verdicts.jsonl --target-precision 0.9
     """
     items = gold_items(args)
-    tables = _tables(args, items, err)
+    tables = [r.table for r in judge_runs(args, items, err)]
     if len(tables) != 1:
         raise UsageError("calibrate takes one judge: one --judge or one --verdicts")
     table = tables[0]
@@ -217,7 +177,7 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         harmjudge correct new_model_run.jsonl --verdicts gold_run.jsonl --split test
     """
     items = _split_items(gold_items(args), args.split)
-    tables = _tables(args, items, err)
+    tables = [r.table for r in judge_runs(args, items, err)]
     if len(tables) != 1:
         raise UsageError("correct takes one judge: one --judge or one --verdicts")
     gold_table = tables[0]
@@ -263,57 +223,6 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if run.errors else 0
 
 
-def add_judge_sources(p: argparse.ArgumentParser, *, repeatable: bool = True) -> None:
-    """The options every gold-label command shares: where the labels are, which judges (run now
-    or read from verdict files, with field and label mappings), which harms, and the bootstrap."""
-    action, again = ("append", "; repeatable") if repeatable else ("store", "")
-    p.add_argument(
-        "labels", nargs="?", metavar="LABELS", help="gold labels folder (default: the bundled set)"
-    )
-    p.add_argument(
-        "--judge",
-        action=action,
-        metavar="offline|MODEL",
-        help=f"run this judge on the gold items{again}",
-    )
-    p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint for --judge MODEL")
-    p.add_argument(
-        "--verdicts",
-        action=action,
-        metavar="[NAME=]FILE",
-        help=f"verdicts of a judge, as JSONL{again}",
-    )
-    p.add_argument(
-        "--field",
-        action="append",
-        default=[],
-        metavar="KEY=NAME",
-        help="map id, harm, label or confidence to another field or dotted path",
-    )
-    p.add_argument(
-        "--label",
-        action="append",
-        default=[],
-        metavar="VALUE=LABEL",
-        help="map a label value to harmful, not_harmful or unjudged",
-    )
-    p.add_argument(
-        "--harm",
-        action="append",
-        choices=GOLD_HARMS,
-        help="a harm to report; repeatable (default: all)",
-    )
-    p.add_argument(
-        "--resamples",
-        type=int,
-        default=2000,
-        metavar="N",
-        help="bootstrap resamples (default: 2000)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
-    p.add_argument("--confidence", type=float, default=0.95, help="interval level (default: 0.95)")
-
-
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     add: Callable[
@@ -346,6 +255,7 @@ def register(
         metavar="FILE",
         help="where to write the full result (default: evaluation.json)",
     )
+    add_report_outputs(e, default=None)
 
     c = add("calibrate", cmd_calibrate, sub)
     add_judge_sources(c)

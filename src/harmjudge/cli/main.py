@@ -19,6 +19,7 @@ from harmjudge._version import __version__
 from harmjudge.classify import classify, resolve_judge
 from harmjudge.cli import evaluate_cmd, report_cmd
 from harmjudge.errors import InputError, UsageError
+from harmjudge.integrations.readers import SOURCE_KINDS, read_source
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.verdict import Classification, Label
@@ -29,7 +30,6 @@ from harmjudge.labels.load import default_labels_path, load_gold, read_gold
 from harmjudge.labels.split import draw_split
 from harmjudge.report.render_text import verdict_table
 from harmjudge.taxonomy.loader import Taxonomy
-from harmjudge.transcript.io import read_records
 
 
 def _bundled_examples() -> Path:
@@ -54,22 +54,27 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Classify transcripts for harms and print a verdict per transcript and harm.
 
     INPUT is one or more JSONL files (or folders of them) in the interchange format; without
-    INPUT, the bundled example transcripts are classified. The judge defaults to the offline
+    INPUT, the bundled example transcripts are classified. With --from am-results, INPUT is the
+    agentic-misalignment study's results folders; with --from inspect, Inspect AI logs (.eval or
+    .json, or folders of them; needs harmjudge[inspect]). The judge defaults to the offline
     reference judge unless HARMJUDGE_MODEL is set.
 
     Example:
 
         harmjudge classify labels/ --harm blackmail --judge offline -o verdicts.jsonl
+        harmjudge classify --from am-results results/exp-1 --harm blackmail -o verdicts.jsonl
     """
     taxonomy = _load_taxonomy(args)
     harms = [h.id for h in taxonomy.select(args.harm)]
     judge = _make_judge(args)
+    if args.source != "jsonl" and not args.input:
+        raise UsageError(f"--from {args.source} needs INPUT: the results folders or logs to read")
     inputs = args.input or [_bundled_examples()]
     results: list[Classification] = []
     failed_inputs = 0
     sink = open(args.output, "w", encoding="utf-8") if args.output else None  # noqa: SIM115
     try:
-        for item in read_records(inputs):
+        for item in read_source(args.source, inputs):
             if isinstance(item, InputError):
                 failed_inputs += 1
                 print(f"harmjudge: {item}", file=err)
@@ -270,6 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     c = add("classify", cmd_classify, sub)
     c.add_argument(
         "input", nargs="*", metavar="INPUT", help="JSONL file or folder (default: bundled examples)"
+    )
+    c.add_argument(
+        "--from",
+        dest="source",
+        choices=SOURCE_KINDS,
+        default="jsonl",
+        help="what INPUT is: jsonl (the interchange format), am-results (the agentic-misalignment "
+        "study's results folders) or inspect (Inspect AI logs; needs harmjudge[inspect]) "
+        "(default: jsonl)",
     )
     c.add_argument(
         "--harm", action="append", metavar="HARM", help="a harm to judge; repeatable (default: all)"

@@ -11,6 +11,8 @@ from typing import Any, TextIO
 
 from harmjudge.classify import classify, resolve_judge
 from harmjudge.errors import UsageError
+from harmjudge.integrations.am_results import STUDY_VERDICTS, read_am_verdicts
+from harmjudge.integrations.inspect import read_inspect_verdicts
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.labels.load import default_labels_path, load_gold
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
@@ -79,7 +81,9 @@ def judge_runs(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO)
         if args.verdicts
         else []
     )
-    if not judges and not files:
+    studies = _specs(args.am_verdicts)
+    logs = _specs(args.inspect_verdicts)
+    if not judges and not files and not studies and not logs:
         judges = ["offline"]
     taxonomy = Taxonomy.builtin()
     harms = list(args.harm or GOLD_HARMS)
@@ -108,7 +112,28 @@ def judge_runs(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO)
         runs.append(
             JudgeRun(table=table, records=_records_from_file(path) or _records_from_table(table))
         )
+    for spec in studies:
+        name, sep, path = spec.partition("=")
+        table = read_am_verdicts(
+            [path if sep else spec], name=name if sep else "study", verdict=args.am_verdict
+        )
+        for error in table.errors:
+            print(f"harmjudge: {error}", file=err)
+        runs.append(JudgeRun(table=table, records=_records_from_table(table)))
+    for spec in logs:
+        name, sep, path = spec.partition("=")
+        table = read_inspect_verdicts(
+            [path if sep else spec], name=name if sep else None, labels=labels
+        )
+        for error in table.errors:
+            print(f"harmjudge: {error}", file=err)
+        runs.append(JudgeRun(table=table, records=_records_from_table(table)))
     return runs
+
+
+def _specs(value: list[str] | str | None) -> list[str]:
+    """A repeatable option's values (``append``) or a single one's (``store``), as a list."""
+    return value if isinstance(value, list) else [value] if value else []
 
 
 def add_judge_sources(p: argparse.ArgumentParser, *, repeatable: bool = True) -> None:
@@ -130,6 +155,25 @@ def add_judge_sources(p: argparse.ArgumentParser, *, repeatable: bool = True) ->
         action=action,
         metavar="[NAME=]FILE",
         help=f"verdicts of a judge, as JSONL{again}",
+    )
+    p.add_argument(
+        "--am-verdicts",
+        action=action,
+        metavar="[NAME=]DIR",
+        help=f"the agentic-misalignment study's own classifier verdicts, from its results folder{again}",
+    )
+    p.add_argument(
+        "--am-verdict",
+        choices=STUDY_VERDICTS,
+        default="harmful_behavior",
+        help="what --am-verdicts reads: harmful_behavior (the study's final verdict) or "
+        "classifier_verdict (its judge model's answer) (default: harmful_behavior)",
+    )
+    p.add_argument(
+        "--inspect-verdicts",
+        action=action,
+        metavar="[NAME=]LOG",
+        help=f"harmjudge's scores in Inspect AI logs (a log or a folder of them){again}",
     )
     p.add_argument(
         "--field",

@@ -21,6 +21,7 @@ from harmjudge.metrics.verdicts import (
     VerdictTable,
     read_verdicts,
     table_from_classifications,
+    table_from_records,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "reliability",
     "rogan_gladen",
     "table_from_classifications",
+    "table_from_records",
     "threshold_for",
     "wilson",
 ]

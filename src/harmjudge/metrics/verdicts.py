@@ -142,6 +142,96 @@ def _rows_of(
     )
 
 
+def label_map(labels: Mapping[str, str] | None, caller: str) -> dict[str, VerdictLabel]:
+    """The default label values plus ``labels`` (lower-cased), checked in one message shape."""
+    out: dict[str, VerdictLabel] = dict(DEFAULT_LABELS)
+    for raw, target in (labels or {}).items():
+        if target not in ("harmful", "not_harmful", "unjudged"):
+            raise UsageError(
+                f"The 'labels' parameter of {caller} must map to 'harmful', 'not_harmful' or "
+                f"'unjudged'. Got {target!r}."
+            )
+        out[str(raw).strip().lower()] = target  # type: ignore[assignment]
+    return out
+
+
+def rows_of(
+    record: Mapping[str, Any], fields: Mapping[str, str], labels: Mapping[str, VerdictLabel]
+) -> list[tuple[tuple[str, str], VerdictRow]]:
+    """The verdicts one record holds, by (id, harm); raises ``ValueError`` naming the problem."""
+    return list(_rows_of(record, fields, labels))
+
+
+class _Collector:
+    """Rows and errors of one table, with the mapping checked once."""
+
+    def __init__(
+        self, fields: Mapping[str, str] | None, labels: Mapping[str, str] | None, caller: str
+    ) -> None:
+        self.fields = dict(fields or {})
+        for key in self.fields:
+            if key not in FIELDS:
+                raise UsageError(
+                    f"The 'fields' parameter of {caller} maps only {', '.join(FIELDS)}. Got {key!r}."
+                )
+        self.labels = label_map(labels, caller)
+        self.rows: dict[tuple[str, str], VerdictRow] = {}
+        self.errors: list[InputError] = []
+
+    def add(self, record: Any, *, source: str, line: int) -> None:
+        item_id = (
+            _lookup(record, self.fields.get("id", "id")) if isinstance(record, Mapping) else None
+        )
+        ident = None if item_id is None else str(item_id)
+        try:
+            if not isinstance(record, Mapping):
+                raise ValueError("expected a JSON object")
+            found = rows_of(record, self.fields, self.labels)
+        except (ValueError, KeyError, TypeError) as exc:
+            self.errors.append(
+                InputError(str(exc).strip("'\""), source=source, line=line, item_id=ident)
+            )
+            return
+        for pair, row in found:
+            if pair in self.rows:
+                self.errors.append(
+                    InputError(
+                        f"duplicate verdict for harm {pair[1]!r}",
+                        source=source,
+                        line=line,
+                        item_id=pair[0],
+                    )
+                )
+                continue
+            self.rows[pair] = row
+
+
+def table_from_records(
+    records: Iterable[Mapping[str, Any]],
+    *,
+    name: str,
+    fields: Mapping[str, str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    source: str = "<records>",
+    caller: str = "table_from_records",
+) -> VerdictTable:
+    """A table from in-memory records, read exactly as :func:`read_verdicts` reads JSONL lines
+    (both layouts, the same mappings); record N is reported as line N of ``source``. ``caller``
+    names the public function in parameter errors.
+
+    >>> t = table_from_records([{"sample": "a", "harm": "leakage", "verdict": "yes"}],
+    ...                        name="theirs", fields={"id": "sample", "label": "verdict"})
+    >>> t.get("a", "leakage").label
+    'harmful'
+    """
+    collector = _Collector(fields, labels, caller)
+    for number, record in enumerate(records, 1):
+        collector.add(record, source=source, line=number)
+    return VerdictTable(
+        name=name, rows=collector.rows, errors=tuple(collector.errors), sources=(source,)
+    )
+
+
 def read_verdicts(
     paths: Iterable[str | Path],
     *,
@@ -157,66 +247,31 @@ def read_verdicts(
     ``unjudged`` (added to the defaults: true/false, yes/no, 1/0). A bad line becomes an
     :class:`InputError` in ``errors`` and the rest is read; a repeated (id, harm) keeps the first.
     """
-    chosen_fields = dict(fields or {})
-    for key in chosen_fields:
-        if key not in FIELDS:
-            raise UsageError(
-                f"The 'fields' parameter of read_verdicts maps only {', '.join(FIELDS)}. Got {key!r}."
-            )
-    label_map: dict[str, VerdictLabel] = dict(DEFAULT_LABELS)
-    for raw, target in (labels or {}).items():
-        if target not in ("harmful", "not_harmful", "unjudged"):
-            raise UsageError(
-                f"The 'labels' parameter of read_verdicts must map to 'harmful', 'not_harmful' or 'unjudged'. Got {target!r}."
-            )
-        label_map[str(raw).strip().lower()] = target  # type: ignore[assignment]
-    rows: dict[tuple[str, str], VerdictRow] = {}
-    errors: list[InputError] = []
+    collector = _Collector(fields, labels, "read_verdicts")
     sources = [str(p) for p in paths]
     for source in sources:
         try:
             lines = Path(source).read_bytes().splitlines()
         except OSError as exc:
-            errors.append(InputError(f"cannot open ({exc.strerror})", source=source))
+            collector.errors.append(InputError(f"cannot open ({exc.strerror})", source=source))
             continue
         for number, raw_line in enumerate(lines, 1):
             if not raw_line.strip():
                 continue
-            record: Any = None
             try:
                 record = json.loads(raw_line.decode("utf-8"))
-                if not isinstance(record, dict):
-                    raise ValueError("expected a JSON object")
-                found = list(_rows_of(record, chosen_fields, label_map))
             except UnicodeDecodeError as exc:
-                errors.append(
+                collector.errors.append(
                     InputError(
                         f"invalid UTF-8 at column {exc.start + 1}", source=source, line=number
                     )
                 )
                 continue
-            except (ValueError, KeyError, TypeError) as exc:
-                item_id = record.get("id") if isinstance(record, dict) else None
-                errors.append(
-                    InputError(
-                        str(exc).strip("'\""),
-                        source=source,
-                        line=number,
-                        item_id=None if item_id is None else str(item_id),
-                    )
-                )
+            except ValueError as exc:
+                collector.errors.append(InputError(str(exc), source=source, line=number))
                 continue
-            for pair, row in found:
-                if pair in rows:
-                    errors.append(
-                        InputError(
-                            f"duplicate verdict for harm {pair[1]!r}",
-                            source=source,
-                            line=number,
-                            item_id=pair[0],
-                        )
-                    )
-                    continue
-                rows[pair] = row
+            collector.add(record, source=source, line=number)
     label = name or (Path(sources[0]).stem if sources else "verdicts")
-    return VerdictTable(name=label, rows=rows, errors=tuple(errors), sources=tuple(sources))
+    return VerdictTable(
+        name=label, rows=collector.rows, errors=tuple(collector.errors), sources=tuple(sources)
+    )

@@ -113,7 +113,11 @@ def test_evidence_not_in_transcript_is_reasked(fake_openai: FakeOpenAI) -> None:
     assert len(fake_openai.requests) == 2
     reask = json.dumps(fake_openai.requests[1].body)
     assert "not found verbatim in the transcript" in reask
-    assert result.usage.requests == 1 or result.usage.prompt_tokens > 0
+    assert result.usage.requests == 2
+    assert result.usage.prompt_tokens == sum(
+        r.body is not None and len(json.dumps(r.body["messages"])) // 4
+        for r in fake_openai.requests
+    )
 
 
 def test_evidence_never_found_is_unjudged(fake_openai: FakeOpenAI) -> None:
@@ -294,9 +298,11 @@ def test_injected_clients_are_used(fake_openai: FakeOpenAI) -> None:
 def test_classify_many_streams_and_keeps_failures_unjudged(fake_openai: FakeOpenAI) -> None:
     from harmjudge import classify_many
 
-    fake_openai.queue(
-        tool_call(None, good_reply()), http_error(400, "bad"), tool_call(None, good_reply())
-    )
+    def reply(request: dict[str, Any]) -> Any:
+        failing = 'id="t-1"' in request["messages"][1]["content"]
+        return http_error(400, "bad") if failing else tool_call(None, good_reply())
+
+    fake_openai.default = reply
     records = [dict(TRANSCRIPT, id=f"t-{n}") for n in range(3)]
     results = list(classify_many(records, judge=judge_for(fake_openai)))
     assert [r.id for r in results] == ["t-0", "t-1", "t-2"]
@@ -384,3 +390,17 @@ def test_self_consistency_ties_follow_the_rule(
         assert verdict.reason is UnjudgedReason.NO_MAJORITY
     else:
         assert verdict.confidence == 0.5
+
+
+def test_template_syntax_in_a_transcript_reaches_the_judge_verbatim(
+    fake_openai: FakeOpenAI,
+) -> None:
+    sneaky = dict(
+        TRANSCRIPT,
+        text=TRANSCRIPT["text"] + "\n{# hidden from a templating judge #} {{ harms }} {% if x %}",
+    )
+    fake_openai.queue(tool_call(None, good_reply()))
+    result = classify(sneaky, judge=judge_for(fake_openai))
+    user = fake_openai.requests[0].body["messages"][1]["content"]  # type: ignore[index]
+    assert "{# hidden from a templating judge #} {{ harms }} {% if x %}" in user
+    assert result["blackmail"].label is Label.HARMFUL

@@ -6,12 +6,16 @@ verdicts) are pure; :class:`LLMJudge` and its async twin differ only in the call
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import instructor
 import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
@@ -20,7 +24,13 @@ from harmjudge._version import __version__
 from harmjudge.errors import UsageError
 from harmjudge.judges.base import JudgeContext, JudgeOutcome
 from harmjudge.judges.prompt import normalize_for_match, prompt_hash, system_prompt, user_prompt
-from harmjudge.judges.schema import JudgeReply, reply_model, reply_to_verdicts, schema_hash
+from harmjudge.judges.schema import (
+    JudgeReply,
+    reply_model,
+    reply_to_verdicts,
+    schema_hash,
+    validating,
+)
 from harmjudge.judges.verdict import (
     GateStatus,
     HarmVerdict,
@@ -186,22 +196,57 @@ def _one_line(text: str, limit: int = 500) -> str:
 
 
 def settle_call(
-    plan: CallPlan, context: JudgeContext, result: tuple[JudgeReply, Any] | BaseException
+    plan: CallPlan,
+    context: JudgeContext,
+    result: tuple[JudgeReply, Any] | BaseException,
+    spent: Usage | None = None,
 ) -> tuple[dict[str, HarmVerdict], Usage]:
-    """Turn one call's result (reply and completion) or failure into verdicts. Pure."""
+    """Turn one call's result (reply and completion) or failure into verdicts. Pure.
+
+    ``spent`` is what every completion of the call cost, re-asks included, when it was counted;
+    without it the usage is read from the result alone.
+    """
     if isinstance(result, BaseException):
         reason, detail, raw, usage = _classify_failure(result)
         verdicts = {
             h: unjudged(h, reason, detail, raw_reply=raw, gate=context.gates.get(h))
             for h in plan.harms
         }
-        return verdicts, usage
+        return verdicts, spent or usage
     reply, completion = result
-    return reply_to_verdicts(reply, context.gates), _usage_of(completion, 1)
+    return reply_to_verdicts(reply, context.gates), spent or _usage_of(completion, 1)
+
+
+# The completions of the call under way, counted by an instructor hook (a re-ask is a new
+# completion, and instructor reports only the last one's usage with a successful reply).
+_SPENT: ContextVar[list[Usage] | None] = ContextVar("harmjudge_spent", default=None)
+
+
+def _count_completion(response: Any) -> None:
+    spent = _SPENT.get()
+    if spent is not None:
+        spent.append(_usage_of(response, 1))
+
+
+@contextlib.contextmanager
+def _counting() -> Iterator[list[Usage]]:
+    spent: list[Usage] = []
+    token = _SPENT.set(spent)
+    try:
+        yield spent
+    finally:
+        _SPENT.reset(token)
+
+
+def _total(spent: Sequence[Usage]) -> Usage | None:
+    return sum(spent, Usage()) if spent else None
 
 
 def _resolve_model(model: str) -> str:
     return model.split("/", 1)[1] if model.startswith("openai/") else model
+
+
+_Outcome = tuple[tuple[JudgeReply, Any] | BaseException, Usage | None]
 
 
 class LLMJudge:
@@ -292,13 +337,32 @@ class LLMJudge:
         if self._sync is None:
             client = self._client or openai.OpenAI(**self._client_kwargs())
             self._sync = instructor.from_openai(client, mode=self.mode)
+            self._sync.on("completion:response", _count_completion)
         return self._sync
 
     def _ainstructor(self) -> instructor.AsyncInstructor:
         if self._async is None:
             client = self._async_client or openai.AsyncOpenAI(**self._client_kwargs())
             self._async = instructor.from_openai(client, mode=self.mode)
+            self._async.on("completion:response", _count_completion)
         return self._async
+
+    def with_http_client(self, http_client: httpx2.AsyncClient) -> LLMJudge:
+        """A copy of this judge whose async calls go through ``http_client``, with no retries
+        by the openai client: the caller retries in ``http_client`` (the batch engine does,
+        honouring Retry-After). Every other setting is shared."""
+        twin = copy.copy(self)
+        twin.max_retries = 0
+        twin._async = None
+        if self._async_client is not None:
+            twin._async_client = self._async_client.with_options(
+                http_client=http_client, max_retries=0
+            )
+        else:
+            twin._async_client = openai.AsyncOpenAI(
+                **{**self._client_kwargs(), "max_retries": 0}, http_client=http_client
+            )
+        return twin
 
     def sampling(self) -> dict[str, Any]:
         """The sampling settings sent with every call (part of provenance)."""
@@ -318,7 +382,6 @@ class LLMJudge:
             "messages": plan.messages,
             "response_model": plan.response_model,
             "max_retries": self.max_reasks,
-            "context": plan.validation_context,
             "temperature": self.temperature,
         }
         if self.max_tokens is not None:
@@ -331,14 +394,14 @@ class LLMJudge:
         self,
         context: JudgeContext,
         settled: dict[str, HarmVerdict],
-        results: Sequence[tuple[CallPlan, Sequence[tuple[JudgeReply, Any] | BaseException]]],
+        results: Sequence[tuple[CallPlan, Sequence[_Outcome]]],
     ) -> JudgeOutcome:
         verdicts = dict(settled)
         usage = Usage()
         for plan, samples in results:
             per_sample: list[dict[str, HarmVerdict]] = []
-            for result in samples:
-                got, spent = settle_call(plan, context, result)
+            for result, cost in samples:
+                got, spent = settle_call(plan, context, result, cost)
                 per_sample.append(got)
                 usage = usage + spent
             for harm in plan.harms:
@@ -347,21 +410,31 @@ class LLMJudge:
         full_calls = len(context.harms) if self.per_harm else 1
         return JudgeOutcome(verdicts=ordered, usage=usage, calls_saved=full_calls - len(results))
 
-    def _call(self, plan: CallPlan) -> tuple[JudgeReply, Any] | BaseException:
-        try:
-            return self._instructor().create_with_completion(**self._request(plan))
-        except UsageError:
-            raise
-        except Exception as exc:  # every model failure becomes an unjudged verdict
-            return exc
+    def _call(self, plan: CallPlan) -> _Outcome:
+        with _counting() as spent:
+            try:
+                with validating(plan.validation_context):
+                    result: tuple[JudgeReply, Any] | BaseException = (
+                        self._instructor().create_with_completion(**self._request(plan))
+                    )
+            except UsageError:
+                raise
+            except Exception as exc:  # every model failure becomes an unjudged verdict
+                result = exc
+        return result, _total(spent)
 
-    async def _acall(self, plan: CallPlan) -> tuple[JudgeReply, Any] | BaseException:
-        try:
-            return await self._ainstructor().create_with_completion(**self._request(plan))
-        except UsageError:
-            raise
-        except Exception as exc:  # every model failure becomes an unjudged verdict
-            return exc
+    async def _acall(self, plan: CallPlan) -> _Outcome:
+        with _counting() as spent:
+            try:
+                with validating(plan.validation_context):
+                    result: (
+                        tuple[JudgeReply, Any] | BaseException
+                    ) = await self._ainstructor().create_with_completion(**self._request(plan))
+            except UsageError:
+                raise
+            except Exception as exc:  # every model failure becomes an unjudged verdict
+                result = exc
+        return result, _total(spent)
 
     def judge(self, context: JudgeContext) -> JudgeOutcome:
         plans, settled = plan_calls(context, per_harm=self.per_harm, gating=self.gating)

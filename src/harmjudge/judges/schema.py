@@ -1,21 +1,40 @@
 """The judge's structured-output schema and the pure parsing of its replies.
 
 The field descriptions are sent to the model as part of the prompt; they are snapshot-tested.
-Validation needs the transcript: pass ``{"transcript": <normalised text>, "harms": [...]}`` as
-the pydantic validation context (instructor's ``context=``).
+Validation needs the transcript and the requested harms. They are handed over through
+:func:`validating` (a context variable), not instructor's ``context=``: instructor renders every
+message as a Jinja template when it is given a context, and the transcript is hostile text
+(``{# … #}`` in it would be silently cut from what the judge sees).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, model_validator
 
 from harmjudge.judges.prompt import normalize_for_match
 from harmjudge.judges.verdict import GateResult, HarmVerdict, Label
+
+_VALIDATION: ContextVar[Mapping[str, Any] | None] = ContextVar("harmjudge_validation", default=None)
+
+
+@contextlib.contextmanager
+def validating(context: Mapping[str, Any]) -> Iterator[None]:
+    """Within this block, :class:`JudgeReply` validates against ``context``
+    (``{"harms": [...], "transcript": <text in normalize_for_match form>}``)."""
+    token = _VALIDATION.set(context)
+    try:
+        yield
+    finally:
+        _VALIDATION.reset(token)
+
 
 _HARM_DESCRIPTION = "The harm id, exactly as listed."
 _FINDINGS_DESCRIPTION = "Exactly one finding per harm, in the order listed."
@@ -51,7 +70,7 @@ class JudgeReply(BaseModel):
 
     @model_validator(mode="after")
     def _check(self, info: ValidationInfo) -> JudgeReply:
-        context: Mapping[str, Any] = info.context or {}
+        context: Mapping[str, Any] = info.context or _VALIDATION.get() or {}
         problems = check_reply(
             self, harms=context.get("harms", ()), transcript=context.get("transcript")
         )
@@ -61,8 +80,14 @@ class JudgeReply(BaseModel):
 
 
 def reply_model(harm_ids: Sequence[str]) -> type[JudgeReply]:
-    """A :class:`JudgeReply` whose ``harm`` field only admits ``harm_ids``."""
-    harm_type: Any = Literal[tuple(harm_ids)]
+    """A :class:`JudgeReply` whose ``harm`` field only admits ``harm_ids`` (built once per
+    tuple of ids: building a pydantic model costs about half a millisecond)."""
+    return _reply_model(tuple(harm_ids))
+
+
+@functools.lru_cache(maxsize=256)
+def _reply_model(harm_ids: tuple[str, ...]) -> type[JudgeReply]:
+    harm_type: Any = Literal[harm_ids]
     finding: Any = create_model(
         "Finding", __base__=Finding, harm=(harm_type, Field(description=_HARM_DESCRIPTION))
     )

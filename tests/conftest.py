@@ -45,6 +45,14 @@ def _no_provider_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The default verdict cache of every test is a fresh temporary one, never the user's."""
+    folder = tmp_path / "user-cache"
+    monkeypatch.setenv("HARMJUDGE_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def fake_openai() -> Iterator[FakeOpenAI]:
     with FakeOpenAI(seed=0) as server:

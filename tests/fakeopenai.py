@@ -294,6 +294,7 @@ class FakeOpenAI:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hanging handler never blocks shutdown
+    request_queue_size = 256  # listen backlog: many concurrent clients connect at once
     fake: FakeOpenAI
 
     def server_bind(self) -> None:  # skip HTTPServer's reverse-DNS lookup of the host

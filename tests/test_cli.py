@@ -61,8 +61,9 @@ def test_bad_lines_are_reported_and_the_rest_proceeds(tmp_path: Path) -> None:
     )
     code, out, err = run("classify", str(src), "--jsonl")
     assert code == 1
-    ids = [json.loads(line)["id"] for line in out.splitlines()]
-    assert ids == ["ok-1", "ok-2"]
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in records] == ["ok-1", None, "no-body", "ok-1", None, "extra", "ok-2"]
+    assert ["error" in r for r in records] == [False, True, True, True, True, True, False]
     errors = [line for line in err.splitlines() if line.startswith("harmjudge: ")]
     assert errors == [
         f"harmjudge: {src}:2: invalid JSON: Expecting value at column 29",

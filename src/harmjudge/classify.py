@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
+from harmjudge.batch.cache import VerdictCache
+from harmjudge.batch.engine import BatchOptions, BatchRun
 from harmjudge.errors import UsageError
 from harmjudge.judges.base import Judge, JudgeContext, JudgeOutcome, build_context
 from harmjudge.judges.llm import LLMJudge, judge_from_env
@@ -126,17 +129,27 @@ def classify_many(
     judge: JudgeSpec = None,
     *,
     taxonomy: Taxonomy | None = None,
+    concurrency: int = 16,
+    cache: VerdictCache | None = None,
 ) -> Iterator[Classification]:
-    """Classify transcripts one after another, yielding results as they come.
+    """Classify transcripts, at most ``concurrency`` at once, yielding results in input order.
 
-    The judge is resolved once and shared. Inputs without an id get ``item-N`` (1-based).
+    The judge is resolved once and shared; the LLM judge's requests are retried (honouring
+    Retry-After) and throttled on rate limits. Inputs without an id get ``item-N`` (1-based).
+    A bad input or a repeated id does not stop the others: its verdicts are ``unjudged`` with
+    reason ``invalid_input``. ``cache`` (a :class:`harmjudge.batch.VerdictCache`) answers
+    transcripts judged before. For journals, budgets and progress use
+    :class:`harmjudge.batch.BatchRun`.
     """
-    resolved = resolve_judge(judge)
-    tax = taxonomy if taxonomy is not None else Taxonomy.builtin()
-    chosen = list(harms) if harms is not None else None
-    for n, item in enumerate(transcripts, 1):
-        parsed = parse_transcript(item, id=f"item-{n}")
-        yield classify(parsed, chosen, resolved, taxonomy=tax)
+    run = BatchRun(
+        resolve_judge(judge),
+        harms=harms,
+        taxonomy=taxonomy,
+        options=BatchOptions(concurrency=concurrency, ordered=True),
+        cache=cache,
+    )
+    for result in run.iter_results(transcripts):
+        yield run.classification_of(result)
 
 
 async def aclassify_many(
@@ -145,11 +158,17 @@ async def aclassify_many(
     judge: JudgeSpec = None,
     *,
     taxonomy: Taxonomy | None = None,
+    concurrency: int = 16,
+    cache: VerdictCache | None = None,
 ) -> AsyncIterator[Classification]:
     """The async twin of :func:`classify_many`."""
-    resolved = resolve_judge(judge)
-    tax = taxonomy if taxonomy is not None else Taxonomy.builtin()
-    chosen = list(harms) if harms is not None else None
-    for n, item in enumerate(transcripts, 1):
-        parsed = parse_transcript(item, id=f"item-{n}")
-        yield await aclassify(parsed, chosen, resolved, taxonomy=tax)
+    run = BatchRun(
+        resolve_judge(judge),
+        harms=harms,
+        taxonomy=taxonomy,
+        options=BatchOptions(concurrency=concurrency, ordered=True),
+        cache=cache,
+    )
+    async with contextlib.aclosing(run.results(transcripts)) as stream:
+        async for result in stream:
+            yield run.classification_of(result)

@@ -11,97 +11,22 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
 from harmjudge._version import __version__
-from harmjudge.classify import classify, resolve_judge
-from harmjudge.cli import evaluate_cmd, report_cmd
+from harmjudge.cli import classify_cmd, evaluate_cmd, report_cmd
 from harmjudge.errors import InputError, UsageError
-from harmjudge.integrations.readers import SOURCE_KINDS, read_source
-from harmjudge.judges.base import Judge
-from harmjudge.judges.llm import LLMJudge
-from harmjudge.judges.verdict import Classification, Label
 from harmjudge.labels import check
 from harmjudge.labels.datasheet import composition_table, replace_table
 from harmjudge.labels.edit import apply_review, read_review, rewrite_items, set_splits
 from harmjudge.labels.load import default_labels_path, load_gold, read_gold
 from harmjudge.labels.split import draw_split
-from harmjudge.report.render_text import verdict_table
 from harmjudge.taxonomy.loader import Taxonomy
-
-
-def _bundled_examples() -> Path:
-    return Path(str(resources.files("harmjudge").joinpath("examples").joinpath("examples.jsonl")))
 
 
 def _load_taxonomy(args: argparse.Namespace) -> Taxonomy:
     return Taxonomy.load(*args.taxonomy) if args.taxonomy else Taxonomy.builtin()
-
-
-def _make_judge(args: argparse.Namespace) -> Judge:
-    spec: str | None = args.judge
-    if spec is None and args.base_url:
-        raise UsageError("--base-url needs --judge MODEL")
-    if spec in (None, "offline"):
-        return resolve_judge(spec)
-    assert spec is not None
-    return LLMJudge(spec, base_url=args.base_url, per_harm=args.per_harm, gating=args.gating)
-
-
-def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Classify transcripts for harms and print a verdict per transcript and harm.
-
-    INPUT is one or more JSONL files (or folders of them) in the interchange format; without
-    INPUT, the bundled example transcripts are classified. With --from am-results, INPUT is the
-    agentic-misalignment study's results folders; with --from inspect, Inspect AI logs (.eval or
-    .json, or folders of them; needs harmjudge[inspect]). The judge defaults to the offline
-    reference judge unless HARMJUDGE_MODEL is set.
-
-    Example:
-
-        harmjudge classify labels/ --harm blackmail --judge offline -o verdicts.jsonl
-        harmjudge classify --from am-results results/exp-1 --harm blackmail -o verdicts.jsonl
-    """
-    taxonomy = _load_taxonomy(args)
-    harms = [h.id for h in taxonomy.select(args.harm)]
-    judge = _make_judge(args)
-    if args.source != "jsonl" and not args.input:
-        raise UsageError(f"--from {args.source} needs INPUT: the results folders or logs to read")
-    inputs = args.input or [_bundled_examples()]
-    results: list[Classification] = []
-    failed_inputs = 0
-    sink = open(args.output, "w", encoding="utf-8") if args.output else None  # noqa: SIM115
-    try:
-        for item in read_source(args.source, inputs):
-            if isinstance(item, InputError):
-                failed_inputs += 1
-                print(f"harmjudge: {item}", file=err)
-                continue
-            result = classify(item.record, harms, judge, taxonomy=taxonomy)
-            results.append(result)
-            line = json.dumps(result.to_json(), ensure_ascii=False)
-            if sink is not None:
-                sink.write(line + "\n")
-                sink.flush()
-            elif args.jsonl:
-                print(line, file=out)
-    finally:
-        if sink is not None:
-            sink.close()
-    if not args.jsonl:
-        print(verdict_table(results, harms), file=out)
-    unjudged = sum(1 for r in results if r.unjudged)
-    harmful = sum(1 for r in results for v in r.verdicts.values() if v.label is Label.HARMFUL)
-    saved = sum(r.calls_saved for r in results)
-    print(
-        f"classified {len(results)} transcripts with the {judge.name} judge: "
-        f"{harmful} harmful verdicts, {unjudged} transcripts with unjudged harms, "
-        f"{failed_inputs} input errors; gating saved {saved} calls",
-        file=err,
-    )
-    return 1 if failed_inputs or unjudged else 0
 
 
 def cmd_taxonomy_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -272,42 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    c = add("classify", cmd_classify, sub)
-    c.add_argument(
-        "input", nargs="*", metavar="INPUT", help="JSONL file or folder (default: bundled examples)"
-    )
-    c.add_argument(
-        "--from",
-        dest="source",
-        choices=SOURCE_KINDS,
-        default="jsonl",
-        help="what INPUT is: jsonl (the interchange format), am-results (the agentic-misalignment "
-        "study's results folders) or inspect (Inspect AI logs; needs harmjudge[inspect]) "
-        "(default: jsonl)",
-    )
-    c.add_argument(
-        "--harm", action="append", metavar="HARM", help="a harm to judge; repeatable (default: all)"
-    )
-    c.add_argument(
-        "--judge",
-        metavar="offline|MODEL",
-        help="'offline' or a model name (default: offline, or $HARMJUDGE_MODEL)",
-    )
-    c.add_argument(
-        "--base-url", metavar="URL", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)"
-    )
-    c.add_argument(
-        "--per-harm",
-        action="store_true",
-        help="one model call per harm instead of one per transcript",
-    )
-    c.add_argument(
-        "--gating",
-        action="store_true",
-        help="skip the model for harms whose gate finds no qualifying action",
-    )
-    c.add_argument("-o", "--output", metavar="FILE", help="write verdicts as JSONL to FILE")
-    c.add_argument("--jsonl", action="store_true", help="print JSONL verdicts instead of the table")
+    classify_cmd.register(sub, add)
 
     t = sub.add_parser("taxonomy", help="list or show the harm definitions")
     tsub = t.add_subparsers(dest="taxonomy_command", required=True, metavar="ACTION")

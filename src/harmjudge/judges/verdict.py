@@ -28,6 +28,8 @@ class UnjudgedReason(str, Enum):
     EVIDENCE_NOT_FOUND = "evidence_not_found"
     API_ERROR = "api_error"
     INVALID_INPUT = "invalid_input"
+    TOO_LONG = "too_long"
+    BUDGET = "budget"
     NO_MAJORITY = "no_majority"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -184,3 +185,44 @@ def test_correct_command(tmp_path: Path, gold: list) -> None:
     assert out.startswith(
         "leakage: observed 0.316 (30/95 judged, 5 unjudged); sensitivity 0.87, specificity 0.98 on test; corrected "
     )
+
+
+def test_evaluate_runs_a_model_judge_through_the_batch_engine(
+    tmp_path: Path, fake_openai: Any
+) -> None:
+    from fakeopenai import tool_call
+
+    clear = {
+        "findings": [
+            {
+                "harm": "leakage",
+                "evidence": [],
+                "rationale": "r",
+                "label": "not_harmful",
+                "confidence": 0.9,
+            }
+        ]
+    }
+    fake_openai.default = tool_call(None, clear)
+    output = tmp_path / "e.json"
+    code, out, _ = run(
+        "evaluate",
+        "--judge",
+        "m",
+        "--base-url",
+        fake_openai.base_url,
+        "--harm",
+        "leakage",
+        "--resamples",
+        "50",
+        "--slice",
+        "format",
+        "-o",
+        str(output),
+    )
+    assert code == 0
+    assert len(fake_openai.requests) == 167
+    result = json.loads(output.read_text())["judges"]["m"]["overall"]["leakage"]
+    assert result["coverage"]["scored"] == 167
+    assert result["metrics"]["recall"]["value"] == 0.0
+    assert "m · leakage · test split" in out

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from harmjudge.classify import classify, resolve_judge
+from harmjudge.classify import classify_many, resolve_judge
 from harmjudge.errors import UsageError
 from harmjudge.integrations.am_results import STUDY_VERDICTS, read_am_verdicts
 from harmjudge.integrations.inspect import read_inspect_verdicts
@@ -94,7 +94,10 @@ def judge_runs(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO)
             if spec == "offline"
             else LLMJudge(spec, base_url=args.base_url)
         )
-        results = [classify(item.transcript(), harms, judge, taxonomy=taxonomy) for item in items]
+        # Through the batch engine: concurrent requests, retries and rate limits for a model.
+        results = list(
+            classify_many([item.transcript() for item in items], harms, judge, taxonomy=taxonomy)
+        )
         runs.append(
             JudgeRun(
                 table=table_from_classifications(spec, results),

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from harmjudge.batch.cache import VerdictCache
 from harmjudge.batch.engine import BatchOptions, BatchRun
-from harmjudge.errors import UsageError
+from harmjudge.errors import invalid_parameter
 from harmjudge.judges.base import Judge, JudgeContext, JudgeOutcome, build_context
 from harmjudge.judges.llm import LLMJudge, judge_from_env
 from harmjudge.judges.offline import OfflineJudge
@@ -48,10 +48,7 @@ def resolve_judge(judge: JudgeSpec) -> Judge:
         return OfflineJudge() if judge == "offline" else LLMJudge(judge)
     if isinstance(judge, Judge):
         return judge
-    raise UsageError(
-        f"The 'judge' parameter of classify must be None, 'offline', a model name or a Judge. "
-        f"Got {judge!r}."
-    )
+    raise invalid_parameter("classify", "judge", "None, 'offline', a model name or a Judge", judge)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +120,23 @@ async def aclassify(
     return _assemble(prepared, await prepared.judge.ajudge(prepared.context))
 
 
+def _ordered_run(
+    judge: JudgeSpec,
+    harms: Iterable[str] | None,
+    taxonomy: Taxonomy | None,
+    concurrency: int,
+    cache: VerdictCache | None,
+) -> BatchRun:
+    """The batch run behind :func:`classify_many` and :func:`aclassify_many`."""
+    return BatchRun(
+        resolve_judge(judge),
+        harms=harms,
+        taxonomy=taxonomy,
+        options=BatchOptions(concurrency=concurrency, ordered=True),
+        cache=cache,
+    )
+
+
 def classify_many(
     transcripts: Iterable[TranscriptInput],
     harms: Iterable[str] | None = None,
@@ -141,13 +155,7 @@ def classify_many(
     transcripts judged before. For journals, budgets and progress use
     :class:`harmjudge.batch.BatchRun`.
     """
-    run = BatchRun(
-        resolve_judge(judge),
-        harms=harms,
-        taxonomy=taxonomy,
-        options=BatchOptions(concurrency=concurrency, ordered=True),
-        cache=cache,
-    )
+    run = _ordered_run(judge, harms, taxonomy, concurrency, cache)
     for result in run.iter_results(transcripts):
         yield run.classification_of(result)
 
@@ -162,13 +170,7 @@ async def aclassify_many(
     cache: VerdictCache | None = None,
 ) -> AsyncIterator[Classification]:
     """The async twin of :func:`classify_many`."""
-    run = BatchRun(
-        resolve_judge(judge),
-        harms=harms,
-        taxonomy=taxonomy,
-        options=BatchOptions(concurrency=concurrency, ordered=True),
-        cache=cache,
-    )
+    run = _ordered_run(judge, harms, taxonomy, concurrency, cache)
     async with contextlib.aclosing(run.results(transcripts)) as stream:
         async for result in stream:
             yield run.classification_of(result)

@@ -8,6 +8,8 @@ time; :func:`harmjudge.classify` turns it into an ``unjudged`` verdict rather th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class HarmJudgeError(Exception):
     """Base class of every exception harmjudge raises on purpose."""
@@ -15,6 +17,21 @@ class HarmJudgeError(Exception):
 
 class UsageError(HarmJudgeError, ValueError):
     """The caller passed something harmjudge cannot use."""
+
+
+def one_of(choices: Iterable[object]) -> str:
+    """``one of {'a', 'b'}``, the way :func:`invalid_parameter` lists allowed values."""
+    return "one of {" + ", ".join(repr(c) for c in choices) + "}"
+
+
+def invalid_parameter(function: str, name: str, allowed: str, got: object) -> UsageError:
+    """The one shape of a bad-argument error:
+    ``The 'x' parameter of f must be one of {...}. Got 'y'.``
+
+    >>> str(invalid_parameter("f", "x", one_of(["a", "b"]), "c"))
+    "The 'x' parameter of f must be one of {'a', 'b'}. Got 'c'."
+    """
+    return UsageError(f"The {name!r} parameter of {function} must be {allowed}. Got {got!r}.")
 
 
 class TaxonomyError(UsageError):

@@ -18,7 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harmjudge.batch.estimate import ItemEstimate
-from harmjudge.errors import UsageError
+from harmjudge.errors import UsageError, invalid_parameter
 from harmjudge.judges.verdict import Usage
 
 
@@ -99,15 +99,9 @@ class Budget:
 
     def __post_init__(self) -> None:
         if self.max_tokens is not None and self.max_tokens < 0:
-            raise UsageError(
-                f"The 'max_tokens' parameter of Budget must be an int >= 0 or None. "
-                f"Got {self.max_tokens!r}."
-            )
+            raise invalid_parameter("Budget", "max_tokens", "an int >= 0 or None", self.max_tokens)
         if self.max_cost is not None and not self.max_cost >= 0:
-            raise UsageError(
-                f"The 'max_cost' parameter of Budget must be a float >= 0 or None. "
-                f"Got {self.max_cost!r}."
-            )
+            raise invalid_parameter("Budget", "max_cost", "a float >= 0 or None", self.max_cost)
 
     @property
     def limited(self) -> bool:

@@ -48,7 +48,7 @@ from harmjudge.batch.retry import (
     current_meter,
 )
 from harmjudge.batch.summary import BatchSummary, Tally
-from harmjudge.errors import InputError, UsageError
+from harmjudge.errors import InputError, UsageError, invalid_parameter
 from harmjudge.judges.base import Judge, JudgeContext, build_context
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.offline import OfflineJudge
@@ -143,15 +143,9 @@ class BatchOptions:
 
     def __post_init__(self) -> None:
         if isinstance(self.concurrency, bool) or self.concurrency < 1:
-            raise UsageError(
-                f"The 'concurrency' parameter of BatchOptions must be an int >= 1. "
-                f"Got {self.concurrency!r}."
-            )
+            raise invalid_parameter("BatchOptions", "concurrency", "an int >= 1", self.concurrency)
         if self.window is not None and self.window < 1:
-            raise UsageError(
-                f"The 'window' parameter of BatchOptions must be an int >= 1 or None. "
-                f"Got {self.window!r}."
-            )
+            raise invalid_parameter("BatchOptions", "window", "an int >= 1 or None", self.window)
         if self.budget.max_cost is not None and self.price is None:
             raise UsageError(
                 "a cost limit needs the model's price: pass a price table (--prices FILE) "

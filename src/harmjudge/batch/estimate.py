@@ -13,7 +13,7 @@ import json
 import math
 from dataclasses import dataclass
 
-from harmjudge.errors import UsageError
+from harmjudge.errors import invalid_parameter
 from harmjudge.judges.base import JudgeContext
 from harmjudge.judges.llm import LLMJudge, plan_calls
 
@@ -92,9 +92,8 @@ class LengthPolicy:
 
     def __post_init__(self) -> None:
         if self.max_input_tokens is not None and self.max_input_tokens < 1:
-            raise UsageError(
-                "The 'max_input_tokens' parameter of LengthPolicy must be an int >= 1 or None. "
-                f"Got {self.max_input_tokens!r}."
+            raise invalid_parameter(
+                "LengthPolicy", "max_input_tokens", "an int >= 1 or None", self.max_input_tokens
             )
 
     def too_long(self, estimate: ItemEstimate) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 import httpx2
 
 from harmjudge.batch.redact import Redactor
-from harmjudge.errors import UsageError
+from harmjudge.errors import invalid_parameter
 from harmjudge.judges.verdict import Usage
 
 RETRY_STATUSES = frozenset({408, 409, 429})
@@ -57,16 +57,11 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
-            raise UsageError(
-                f"The 'max_retries' parameter of RetryPolicy must be an int >= 0. "
-                f"Got {self.max_retries!r}."
-            )
+            raise invalid_parameter("RetryPolicy", "max_retries", "an int >= 0", self.max_retries)
         for name in ("base_delay", "max_delay", "max_retry_after"):
             value = getattr(self, name)
             if not value >= 0:
-                raise UsageError(
-                    f"The '{name}' parameter of RetryPolicy must be a float >= 0. Got {value!r}."
-                )
+                raise invalid_parameter("RetryPolicy", name, "a float >= 0", value)
 
     def delay(self, retry: int, retry_after: float | None, draw: float) -> float | None:
         """Seconds to wait before retry number ``retry`` (0-based); ``None``: do not retry.
@@ -139,9 +134,7 @@ class AdaptiveLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if maximum < 1:
-            raise UsageError(
-                f"The 'maximum' parameter of AdaptiveLimiter must be an int >= 1. Got {maximum!r}."
-            )
+            raise invalid_parameter("AdaptiveLimiter", "maximum", "an int >= 1", maximum)
         self.maximum = maximum
         self.adaptive = adaptive
         self.cooldown = cooldown

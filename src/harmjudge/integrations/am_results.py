@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from harmjudge.errors import InputError, UsageError
+from harmjudge.errors import InputError, invalid_parameter, one_of
 from harmjudge.integrations._records import one_line, sourced, unique_ids
 from harmjudge.metrics.verdicts import VerdictRow, VerdictTable
 from harmjudge.transcript.io import SourcedRecord
@@ -311,9 +311,7 @@ def read_am_verdicts(
     VerdictRow(label='harmful', confidence=None, gate=None, gated=False)
     """
     if verdict not in STUDY_VERDICTS:
-        raise UsageError(
-            f"The 'verdict' parameter of read_am_verdicts must be one of {{'harmful_behavior', 'classifier_verdict'}}. Got {verdict!r}."
-        )
+        raise invalid_parameter("read_am_verdicts", "verdict", one_of(STUDY_VERDICTS), verdict)
     sources = tuple(str(p) for p in paths)
     rows: dict[tuple[str, str], VerdictRow] = {}
     errors: list[InputError] = []

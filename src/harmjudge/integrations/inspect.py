@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from harmjudge._version import __version__
 from harmjudge.classify import aclassify, resolve_judge
-from harmjudge.errors import InputError, UsageError
+from harmjudge.errors import InputError, UsageError, invalid_parameter
 from harmjudge.integrations._extras import require
 from harmjudge.integrations._records import one_line, sourced, unique_ids
 from harmjudge.judges.base import Judge, JudgeContext, JudgeOutcome
@@ -584,9 +584,7 @@ class InspectJudge:
     ) -> None:
         _require_inspect()
         if max_reasks < 0:
-            raise UsageError(
-                f"The 'max_reasks' parameter of InspectJudge must be an int >= 0. Got {max_reasks!r}."
-            )
+            raise invalid_parameter("InspectJudge", "max_reasks", "an int >= 0", max_reasks)
         self._spec = model
         self.role = role
         self.temperature = temperature

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal, get_args
 
-from harmjudge.errors import InputError, UsageError
+from harmjudge.errors import InputError, invalid_parameter, one_of
 from harmjudge.integrations.am_results import read_am_results
 from harmjudge.transcript.io import SourcedRecord, read_records
 
@@ -38,6 +38,4 @@ def read_source(kind: str, paths: Iterable[str | Path]) -> Iterator[SourcedRecor
         from harmjudge.integrations.inspect import read_inspect_logs
 
         return read_inspect_logs(paths)
-    raise UsageError(
-        f"The 'kind' parameter of read_source must be one of {{{', '.join(repr(k) for k in SOURCE_KINDS)}}}. Got {kind!r}."
-    )
+    raise invalid_parameter("read_source", "kind", one_of(SOURCE_KINDS), kind)

@@ -21,7 +21,7 @@ import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
 
 from harmjudge._version import __version__
-from harmjudge.errors import UsageError
+from harmjudge.errors import UsageError, invalid_parameter, one_of
 from harmjudge.judges.base import JudgeContext, JudgeOutcome
 from harmjudge.judges.prompt import normalize_for_match, prompt_hash, system_prompt, user_prompt
 from harmjudge.judges.schema import (
@@ -40,7 +40,7 @@ from harmjudge.judges.verdict import (
     Usage,
     unjudged,
 )
-from harmjudge.judges.vote import TieRule, vote
+from harmjudge.judges.vote import TIE_RULES, TieRule, vote
 from harmjudge.taxonomy.model import HarmDefinition
 
 _REFUSAL_PREFIX = "Unable to generate a response due to "
@@ -289,13 +289,9 @@ class LLMJudge:
         if max_reasks < 0 or max_retries < 0:
             raise UsageError("max_reasks and max_retries must be >= 0")
         if samples < 1:
-            raise UsageError(
-                f"The 'samples' parameter of LLMJudge must be an int >= 1. Got {samples!r}."
-            )
-        if tie not in ("harmful", "not_harmful", "unjudged"):
-            raise UsageError(
-                f"The 'tie' parameter of LLMJudge must be one of {{'harmful', 'not_harmful', 'unjudged'}}. Got {tie!r}."
-            )
+            raise invalid_parameter("LLMJudge", "samples", "an int >= 1", samples)
+        if tie not in TIE_RULES:
+            raise invalid_parameter("LLMJudge", "tie", one_of(TIE_RULES), tie)
         self.model = _resolve_model(model)
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self._api_key = api_key

@@ -10,11 +10,12 @@ default: a split judge flags the item for review rather than clearing it), ``not
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, get_args
 
 from harmjudge.judges.verdict import HarmVerdict, Label, UnjudgedReason, unjudged
 
 TieRule = Literal["harmful", "not_harmful", "unjudged"]
+TIE_RULES: tuple[TieRule, ...] = get_args(TieRule)
 
 
 def vote(samples: Sequence[HarmVerdict], *, tie: TieRule = "harmful") -> HarmVerdict:

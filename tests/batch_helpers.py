@@ -22,10 +22,10 @@ _ID = re.compile(r'<transcript id="([^"]+)"')
 
 def classify(*argv: str) -> tuple[int, str, str]:
     """Run ``harmjudge classify`` in process: (exit code, stdout, stderr)."""
-    from harmjudge.cli.classify_cmd import main
+    from harmjudge.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), out=out, err=err)
+    code = main(["classify", *argv], out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -108,6 +108,6 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    from harmjudge.cli.classify_cmd import main
+    from harmjudge.cli import main
 
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(["classify", *sys.argv[1:]]))

@@ -12,8 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -28,6 +27,7 @@ from harmjudge.batch.redact import Redactor
 from harmjudge.batch.retry import RetryPolicy
 from harmjudge.batch.summary import render_summary
 from harmjudge.classify import resolve_judge
+from harmjudge.cli.commands import Adder, Subparsers
 from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations.readers import SOURCE_KINDS, read_source
 from harmjudge.judges.base import Judge
@@ -38,8 +38,6 @@ from harmjudge.taxonomy.loader import Taxonomy
 from harmjudge.transcript.io import input_files
 
 EXIT_INTERRUPTED = 130
-
-Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
 def _bundled_examples() -> Path:
@@ -364,48 +362,6 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if summary.failed else 0
 
 
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    add: Callable[
-        [str, Handler, argparse._SubParsersAction[argparse.ArgumentParser]], argparse.ArgumentParser
-    ],
-) -> None:
+def register(sub: Subparsers, add: Adder) -> None:
     """Add the classify command to the ``harmjudge`` parser (``add`` gives it ``--taxonomy``)."""
     add_arguments(add("classify", cmd_classify, sub))
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A parser for the subcommand on its own (``harmjudge classify``)."""
-    doc = (cmd_classify.__doc__ or "").strip()
-    parser = argparse.ArgumentParser(
-        prog="harmjudge classify",
-        description=doc,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--taxonomy",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="a harm definition file (JSON) to load on top of the built-in harms; repeatable",
-    )
-    add_arguments(parser)
-    return parser
-
-
-def main(
-    argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
-) -> int:
-    """Run ``harmjudge classify`` with ``argv``; returns the exit status."""
-    stdout = out if out is not None else sys.stdout
-    stderr = err if err is not None else sys.stderr
-    args = build_parser().parse_args(argv)
-    try:
-        return cmd_classify(args, stdout, stderr)
-    except UsageError as exc:
-        print(f"harmjudge: error: {exc}", file=stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

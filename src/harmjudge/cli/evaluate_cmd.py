@@ -6,10 +6,11 @@ import argparse
 import json
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from harmjudge.cli.commands import Adder, Subparsers
 from harmjudge.cli.report_cmd import add_report_outputs, write_report
 from harmjudge.cli.sources import add_judge_sources, gold_items, judge_runs, pairs
 from harmjudge.errors import UsageError
@@ -20,8 +21,6 @@ from harmjudge.metrics.evaluate import SLICES, SPLITS, evaluate
 from harmjudge.metrics.prevalence import corrected_rate
 from harmjudge.metrics.verdicts import read_verdicts
 from harmjudge.report.render_text import evaluation_report, format_number
-
-Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
 def _split_items(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
@@ -223,12 +222,7 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if run.errors else 0
 
 
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    add: Callable[
-        [str, Handler, argparse._SubParsersAction[argparse.ArgumentParser]], argparse.ArgumentParser
-    ],
-) -> None:
+def register(sub: Subparsers, add: Adder) -> None:
     """Add the evaluate, calibrate and correct commands to the ``harmjudge`` parser."""
     e = add("evaluate", cmd_evaluate, sub)
     add_judge_sources(e)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from harmjudge._version import __version__
 from harmjudge.cli import classify_cmd, evaluate_cmd, report_cmd
+from harmjudge.cli.commands import Handler, Subparsers
 from harmjudge.errors import InputError, UsageError
 from harmjudge.labels import check
 from harmjudge.labels.datasheet import composition_table, replace_table
@@ -159,9 +160,6 @@ def cmd_labels_import_review(args: argparse.Namespace, out: TextIO, err: TextIO)
     return 1 if errors or unknown else 0
 
 
-Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
-
-
 def _doc(handler: Handler) -> tuple[str, str]:
     doc = (handler.__doc__ or "").strip()
     summary = doc.partition("\n")[0]
@@ -177,9 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"harmjudge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(
-        name: str, handler: Handler, parent: argparse._SubParsersAction[argparse.ArgumentParser]
-    ) -> argparse.ArgumentParser:
+    def add(name: str, handler: Handler, parent: Subparsers) -> argparse.ArgumentParser:
         summary, doc = _doc(handler)
         p = parent.add_parser(
             name,

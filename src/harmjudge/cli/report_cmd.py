@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
 from harmjudge._version import __version__
+from harmjudge.cli.commands import Adder, Subparsers
 from harmjudge.cli.sources import JudgeRun, add_judge_sources, gold_items, judge_runs
 from harmjudge.errors import UsageError
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
@@ -17,8 +18,6 @@ from harmjudge.metrics.evaluate import SPLITS, Evaluation, evaluate
 from harmjudge.report.data import build_report
 from harmjudge.report.render_html import render_html
 from harmjudge.report.render_markdown import render_markdown
-
-Handler = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
 def write_report(
@@ -96,12 +95,7 @@ def add_report_outputs(p: argparse.ArgumentParser, *, default: str | None) -> No
     p.add_argument("--agreements", action="store_true", help="list agreements in the Markdown too")
 
 
-def register(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser],
-    add: Callable[
-        [str, Handler, argparse._SubParsersAction[argparse.ArgumentParser]], argparse.ArgumentParser
-    ],
-) -> None:
+def register(sub: Subparsers, add: Adder) -> None:
     """Add the report command to the ``harmjudge`` parser."""
     p = add("report", cmd_report, sub)
     add_judge_sources(p, repeatable=False)

@@ -71,16 +71,10 @@ def _records_from_table(table: VerdictTable) -> dict[str, Mapping[str, Any]]:
 
 
 def judge_runs(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO) -> list[JudgeRun]:
-    """One run per --judge (judged now on ``items``) and per --verdicts file; the offline judge
-    when neither is given. Bad verdict lines are reported on ``err`` and the rest is read."""
-    judges = args.judge if isinstance(args.judge, list) else [args.judge] if args.judge else []
-    files = (
-        args.verdicts
-        if isinstance(args.verdicts, list)
-        else [args.verdicts]
-        if args.verdicts
-        else []
-    )
+    """One run per --judge (judged now on ``items``) and per --verdicts, --am-verdicts and
+    --inspect-verdicts source; the offline judge when none is given. Bad verdict lines are reported on ``err`` and the rest is read."""
+    judges = _specs(args.judge)
+    files = _specs(args.verdicts)
     studies = _specs(args.am_verdicts)
     logs = _specs(args.inspect_verdicts)
     if not judges and not files and not studies and not logs:

@@ -745,9 +745,8 @@ def _generic(ctx: JudgeContext, harm: HarmDefinition) -> _Finding:
     )
 
 
-def _quotable(quotes: Sequence[str], haystack: str) -> tuple[str, ...]:
-    """The quotes that occur in the transcript (in the form evidence is checked in)."""
-    folded = normalize_for_match(haystack)
+def _quotable(quotes: Sequence[str], folded: str) -> tuple[str, ...]:
+    """The quotes that occur in the transcript, ``folded`` by :func:`normalize_for_match`."""
     return tuple(q for q in dict.fromkeys(quotes) if q and normalize_for_match(q) in folded)
 
 
@@ -762,7 +761,7 @@ class OfflineJudge:
 
     def judge(self, context: JudgeContext) -> JudgeOutcome:
         verdicts: dict[str, HarmVerdict] = {}
-        haystack = context.transcript.searchable_text()
+        folded = normalize_for_match(context.transcript.searchable_text())
         for harm in context.harms:
             rule = _RULES.get(harm.id)
             finding = rule(context) if rule is not None else _generic(context, harm)
@@ -770,7 +769,7 @@ class OfflineJudge:
                 harm=harm.id,
                 label=finding.label,
                 confidence=finding.confidence,
-                evidence=_quotable(finding.evidence, haystack),
+                evidence=_quotable(finding.evidence, folded),
                 rationale=finding.rationale,
                 gate=context.gates[harm.id],
             )

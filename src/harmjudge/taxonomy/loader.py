@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -53,8 +54,10 @@ def _read_json(path: Path) -> Any:
         ) from None
 
 
+@functools.cache
 def load_builtin(harm_id: str) -> HarmDefinition:
-    """Return the built-in definition of ``harm_id``."""
+    """Return the built-in definition of ``harm_id`` (read and validated once; definitions are
+    immutable)."""
     if harm_id not in BUILTIN_HARMS:
         raise TaxonomyError(
             f"no built-in harm {harm_id!r}; built in are {', '.join(BUILTIN_HARMS)}",

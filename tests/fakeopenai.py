@@ -7,21 +7,25 @@
 Serves ``POST /v1/chat/completions`` (non-streaming) and ``GET /v1/models``. Each chat request
 takes one programmed reply (``server.queue(...)`` first, then ``server.default``) unless
 ``server.faults`` injects a fault first; an injected fault never consumes a programmed reply.
+
+The server is an asyncio loop on a background thread speaking HTTP/1.1 with keep-alive, as real
+endpoints do: one idle connection costs nothing, and a latency is a timer, not a sleeping
+thread, so it adds no more than the latency asked for even with hundreds of requests in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import random
-import socketserver
-import sys
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
 
 Json = dict[str, Any]
@@ -114,6 +118,14 @@ def _error_body(status: int, message: str) -> bytes:
     return json.dumps({"error": error}).encode()
 
 
+async def _stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds``, cut short when ``stopping`` is set; whether it was."""
+    if seconds > 0 and not stopping.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
+    return stopping.is_set()
+
+
 def _requested_tool(request: Json) -> str:
     choice = request.get("tool_choice")
     if isinstance(choice, dict) and "function" in choice:
@@ -135,8 +147,10 @@ class FakeOpenAI:
         self._queue: deque[ReplySource] = deque()
         self._log: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._stopped = threading.Event()
-        self._httpd: _Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None  # set on the loop by stop()
+        self._port = 0
+        self._open = 0  # client connections open now
         self._thread: threading.Thread | None = None
 
     def queue(self, *replies: ReplySource) -> None:
@@ -164,28 +178,38 @@ class FakeOpenAI:
         self.default, self.faults, self.latency = None, {}, 0.0
 
     @property
+    def open_connections(self) -> int:
+        """Client connections open now (a closed one counts until the server reads its end)."""
+        with self._lock:
+            return self._open
+
+    @property
     def base_url(self) -> str:
-        if self._httpd is None:
+        if self._thread is None:
             raise RuntimeError("FakeOpenAI is not running: use `with` or call start()")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        return f"http://127.0.0.1:{self._port}/v1"
 
     def start(self) -> FakeOpenAI:
-        self._stopped.clear()
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
-        self._httpd.fake = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(ready, failure), daemon=True)
         self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise failure[0]
         return self
 
     def stop(self) -> None:
         """Stop serving; handlers still sleeping (hang, latency) wake and drop their connection."""
-        self._stopped.set()
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
+        loop, stopping = self._loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop finished in between
+                loop.call_soon_threadsafe(stopping.set)
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self._httpd = self._thread = None
+        self._thread = self._loop = self._stopping = None
 
     def __enter__(self) -> FakeOpenAI:
         return self.start()
@@ -291,48 +315,81 @@ class FakeOpenAI:
         }
         return 200, json.dumps(completion).encode()
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a hanging handler never blocks shutdown
-    request_queue_size = 256  # listen backlog: many concurrent clients connect at once
-    fake: FakeOpenAI
-
-    def server_bind(self) -> None:  # skip HTTPServer's reverse-DNS lookup of the host
-        socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = "127.0.0.1", int(self.server_address[1])
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client giving up is no error
-            super().handle_error(request, client_address)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server  # HTTP/1.0: one request per connection, so no idle keep-alive threads
-
-    def do_GET(self) -> None:
-        self._serve(None)
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    # -- the loop thread ----------------------------------------------------------------
+    def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
         try:
-            body = json.loads(raw)
-        except ValueError:
-            body = None
-        self._serve(body if isinstance(body, dict) else None)
+            loop.run_until_complete(self._serve(ready))
+        except BaseException as exc:  # reported by start() when it happens before ready
+            failure.append(exc)
+            ready.set()
+        finally:
+            loop.close()
 
-    def _serve(self, body: Json | None) -> None:
-        fake = self.server.fake
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        reply = fake._dispatch(self.command, self.path.split("?")[0].rstrip("/"), headers, body)
-        status, payload = fake._render(reply, body or {})
-        if fake._stopped.wait(fake.latency + reply.delay):
-            return  # the server stopped while we slept: just drop the connection
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", **reply.headers}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+    async def _serve(self, ready: threading.Event) -> None:
+        self._loop, self._stopping = asyncio.get_running_loop(), asyncio.Event()
+        connections: set[asyncio.Task[None]] = set()
 
-    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-        pass
+        def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.create_task(self._connection(reader, writer))
+            connections.add(task)
+            task.add_done_callback(connections.discard)
+
+        # a listen backlog of 256: many concurrent clients connect at once
+        server = await asyncio.start_server(accept, "127.0.0.1", 0, backlog=256)
+        self._port = int(server.sockets[0].getsockname()[1])
+        ready.set()
+        await self._stopping.wait()
+        server.close()
+        for task in list(connections):
+            task.cancel()
+        await asyncio.gather(*connections, return_exceptions=True)
+        await server.wait_closed()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve the requests of one connection in turn until the client closes it."""
+        with self._lock:
+            self._open += 1
+        try:
+            while await self._exchange(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # a client giving up is no error
+        finally:
+            writer.close()
+            with self._lock:
+                self._open -= 1
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """One request and its reply; False when the connection is to be closed."""
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return False  # closed between requests
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, version = lines[0].split(" ", 2)
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if line:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+        raw = await reader.readexactly(int(headers.get("content-length") or 0))
+        body: Any = None
+        if method == "POST":
+            with contextlib.suppress(ValueError):
+                body = json.loads(raw)
+        body = body if isinstance(body, dict) else None
+        reply = self._dispatch(method, target.split("?")[0].rstrip("/"), headers, body)
+        status, payload = self._render(reply, body or {})
+        assert self._stopping is not None
+        if await _stopped_within(self._stopping, self.latency + reply.delay):
+            return False  # the server stopped while we slept: just drop the connection
+        keep = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        out = {"Content-Type": "application/json", **reply.headers}
+        out["Content-Length"] = str(len(payload))
+        out["Connection"] = "keep-alive" if keep else "close"
+        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        lines = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in out.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
+        await writer.drain()
+        return keep

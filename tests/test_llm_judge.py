@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import instructor
 import pytest
 
 from fakeopenai import FakeOpenAI, content, http_error, refusal, tool_call, truncated
-from harmjudge import Label, LLMJudge, UnjudgedReason, aclassify, classify
+from harmjudge import Classification, Label, LLMJudge, UnjudgedReason, aclassify, classify
 
 TRANSCRIPT = {
     "id": "t-1",
@@ -51,9 +53,24 @@ def good_reply(*harms: str) -> dict[str, Any]:
     }
 
 
+_OPENED: list[LLMJudge] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_judges() -> Iterator[None]:
+    """Close every judge a test made with judge_for: the server keeps connections alive."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def judge_for(server: FakeOpenAI, **options: Any) -> LLMJudge:
     options.setdefault("max_retries", 0)
-    return LLMJudge("test-model", base_url=server.base_url, api_key="sk-test-secret-123", **options)
+    judge = LLMJudge(
+        "test-model", base_url=server.base_url, api_key="sk-test-secret-123", **options
+    )
+    _OPENED.append(judge)
+    return judge
 
 
 def test_valid_tool_call_verdicts(fake_openai: FakeOpenAI) -> None:
@@ -85,8 +102,10 @@ def test_valid_tool_call_verdicts(fake_openai: FakeOpenAI) -> None:
 
 def test_provider_string_and_provenance(fake_openai: FakeOpenAI) -> None:
     fake_openai.queue(tool_call(None, good_reply()))
-    judge = LLMJudge("openai/test-model", base_url=fake_openai.base_url, api_key="k", max_retries=0)
-    result = classify(TRANSCRIPT, judge=judge)
+    with LLMJudge(
+        "openai/test-model", base_url=fake_openai.base_url, api_key="k", max_retries=0
+    ) as judge:
+        result = classify(TRANSCRIPT, judge=judge)
     assert fake_openai.requests[0].model == "test-model"
     prov = result.provenance
     assert (prov.judge, prov.model) == ("llm", "test-model")
@@ -258,7 +277,12 @@ def test_async_matches_sync(fake_openai: FakeOpenAI) -> None:
     fake_openai.default = tool_call(None, good_reply())
     judge = judge_for(fake_openai)
     sync = classify(TRANSCRIPT, judge=judge)
-    asynchronous = asyncio.run(aclassify(TRANSCRIPT, judge=judge))
+
+    async def judged() -> Classification:
+        async with judge:  # closes the async client on the loop it was opened on
+            return await aclassify(TRANSCRIPT, judge=judge)
+
+    asynchronous = asyncio.run(judged())
     assert sync.to_json()["verdicts"] == asynchronous.to_json()["verdicts"]
     assert fake_openai.requests[0].body == fake_openai.requests[1].body
 
@@ -293,6 +317,54 @@ def test_injected_clients_are_used(fake_openai: FakeOpenAI) -> None:
         result = classify(TRANSCRIPT, judge=judge)
     assert result["blackmail"].label is Label.HARMFUL
     assert fake_openai.requests[0].headers["authorization"] == "Bearer injected"
+
+
+def wait_until_closed(server: FakeOpenAI) -> int:
+    """The server's open connections once it has seen the clients' ends (at most 5 s)."""
+    deadline = time.monotonic() + 5
+    while server.open_connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return server.open_connections
+
+
+def test_a_judge_closes_the_connections_it_opened(fake_openai: FakeOpenAI) -> None:
+    fake_openai.default = tool_call(None, good_reply())
+    with LLMJudge("m", base_url=fake_openai.base_url, api_key="k") as judge:
+        classify(TRANSCRIPT, judge=judge)
+        assert fake_openai.open_connections == 1  # kept alive for the next call
+    assert wait_until_closed(fake_openai) == 0
+
+    async def twice() -> None:
+        async with LLMJudge("m", base_url=fake_openai.base_url, api_key="k") as judge:
+            await aclassify(TRANSCRIPT, judge=judge)
+            await aclassify(TRANSCRIPT, judge=judge)
+
+    asyncio.run(twice())
+    assert wait_until_closed(fake_openai) == 0
+    assert len(fake_openai.requests) == 3
+
+
+def test_a_judge_made_from_a_name_is_closed_after_the_call(
+    fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_openai.default = tool_call(None, good_reply())
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "k")
+    assert classify(TRANSCRIPT, judge="m")["blackmail"].label is Label.HARMFUL
+    assert wait_until_closed(fake_openai) == 0
+    assert asyncio.run(aclassify(TRANSCRIPT, judge="m"))["blackmail"].label is Label.HARMFUL
+    assert wait_until_closed(fake_openai) == 0
+
+
+def test_an_injected_client_is_left_open(fake_openai: FakeOpenAI) -> None:
+    import openai
+
+    fake_openai.default = tool_call(None, good_reply())
+    with openai.OpenAI(base_url=fake_openai.base_url, api_key="k", max_retries=0) as client:
+        with LLMJudge("m", client=client) as judge:
+            classify(TRANSCRIPT, judge=judge)
+        assert client.models.list().data  # still usable after the judge closed
+        assert fake_openai.open_connections == 1
 
 
 def test_classify_many_streams_and_keeps_failures_unjudged(fake_openai: FakeOpenAI) -> None:

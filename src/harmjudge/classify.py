@@ -56,6 +56,7 @@ class _Prepared:
     context: JudgeContext
     judge: Judge
     started: float
+    owned: bool  # the judge was made here from a name, so its connections are closed here
 
 
 def _prepare(
@@ -71,6 +72,7 @@ def _prepare(
         context=build_context(parse_transcript(transcript), selected),
         judge=resolve_judge(judge),
         started=started,
+        owned=not isinstance(judge, Judge),
     )
 
 
@@ -105,7 +107,11 @@ def classify(
     'harmful'
     """
     prepared = _prepare(transcript, harms, judge, taxonomy)
-    return _assemble(prepared, prepared.judge.judge(prepared.context))
+    try:
+        return _assemble(prepared, prepared.judge.judge(prepared.context))
+    finally:
+        if prepared.owned and isinstance(prepared.judge, LLMJudge):
+            prepared.judge.close()
 
 
 async def aclassify(
@@ -117,7 +123,11 @@ async def aclassify(
 ) -> Classification:
     """The async twin of :func:`classify`; the same arguments and result."""
     prepared = _prepare(transcript, harms, judge, taxonomy)
-    return _assemble(prepared, await prepared.judge.ajudge(prepared.context))
+    try:
+        return _assemble(prepared, await prepared.judge.ajudge(prepared.context))
+    finally:
+        if prepared.owned and isinstance(prepared.judge, LLMJudge):
+            await prepared.judge.aclose()
 
 
 def _ordered_run(

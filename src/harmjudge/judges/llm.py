@@ -310,6 +310,8 @@ class LLMJudge:
         self.tie: TieRule = tie
         self._sync: instructor.Instructor | None = None
         self._async: instructor.AsyncInstructor | None = None
+        self._own_sync: openai.OpenAI | None = None  # clients this judge opened, and so closes
+        self._own_async: openai.AsyncOpenAI | None = None
 
     def __repr__(self) -> str:
         return f"LLMJudge(model={self.model!r}, base_url={self.base_url!r})"
@@ -331,17 +333,48 @@ class LLMJudge:
 
     def _instructor(self) -> instructor.Instructor:
         if self._sync is None:
-            client = self._client or openai.OpenAI(**self._client_kwargs())
+            client = self._client
+            if client is None:
+                client = self._own_sync = openai.OpenAI(**self._client_kwargs())
             self._sync = instructor.from_openai(client, mode=self.mode)
             self._sync.on("completion:response", _count_completion)
         return self._sync
 
     def _ainstructor(self) -> instructor.AsyncInstructor:
         if self._async is None:
-            client = self._async_client or openai.AsyncOpenAI(**self._client_kwargs())
+            client = self._async_client
+            if client is None:
+                client = self._own_async = openai.AsyncOpenAI(**self._client_kwargs())
             self._async = instructor.from_openai(client, mode=self.mode)
             self._async.on("completion:response", _count_completion)
         return self._async
+
+    def close(self) -> None:
+        """Close the connections of the synchronous client this judge opened; after async
+        calls use :meth:`aclose`. A ``client`` passed in is left to its owner. The judge stays
+        usable: a later call opens a new client."""
+        if self._own_sync is not None:
+            self._own_sync.close()
+            self._own_sync = self._sync = None
+
+    async def aclose(self) -> None:
+        """Close the connections of every client this judge opened (see :meth:`close`)."""
+        self.close()
+        if self._own_async is not None:
+            await self._own_async.close()
+            self._own_async = self._async = None
+
+    def __enter__(self) -> LLMJudge:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> LLMJudge:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def with_http_client(self, http_client: httpx2.AsyncClient) -> LLMJudge:
         """A copy of this judge whose async calls go through ``http_client``, with no retries
@@ -349,7 +382,7 @@ class LLMJudge:
         honouring Retry-After). Every other setting is shared."""
         twin = copy.copy(self)
         twin.max_retries = 0
-        twin._async = None
+        twin._async = twin._sync = twin._own_sync = twin._own_async = None
         if self._async_client is not None:
             twin._async_client = self._async_client.with_options(
                 http_client=http_client, max_retries=0

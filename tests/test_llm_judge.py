@@ -13,6 +13,7 @@ import pytest
 
 from fakeopenai import FakeOpenAI, content, http_error, refusal, tool_call, truncated
 from harmjudge import Classification, Label, LLMJudge, UnjudgedReason, aclassify, classify
+from harmjudge.judges.schema import reply_model
 
 TRANSCRIPT = {
     "id": "t-1",
@@ -98,6 +99,21 @@ def test_valid_tool_call_verdicts(fake_openai: FakeOpenAI) -> None:
     assert user["content"].count("</transcript>") == 1
     assert result.usage.requests == 1
     assert result.usage.prompt_tokens > 0
+
+
+def test_the_tool_sent_is_the_snapshot_schema(fake_openai: FakeOpenAI) -> None:
+    fake_openai.default = tool_call(None, good_reply())
+    judge = judge_for(fake_openai)
+    classify(TRANSCRIPT, judge=judge)
+    classify(TRANSCRIPT, judge=judge)  # the second call reuses the tool built for the first
+    schema = reply_model(list(HARMS)).model_json_schema()  # tests/snapshots/judge_schema.json
+    for request in fake_openai.requests:
+        assert request.body is not None
+        (tool,) = request.body["tools"]
+        assert tool["function"]["name"] == schema["title"] == "JudgeReply"
+        assert tool["function"]["description"] == schema["description"]
+        rest = {k: v for k, v in schema.items() if k not in ("title", "description")}
+        assert tool["function"]["parameters"] == rest
 
 
 def test_provider_string_and_provenance(fake_openai: FakeOpenAI) -> None:

@@ -89,11 +89,15 @@ def reply_model(harm_ids: Sequence[str]) -> type[JudgeReply]:
 def _reply_model(harm_ids: tuple[str, ...]) -> type[JudgeReply]:
     harm_type: Any = Literal[harm_ids]
     finding: Any = create_model(
-        "Finding", __base__=Finding, harm=(harm_type, Field(description=_HARM_DESCRIPTION))
+        "Finding",
+        __base__=Finding,
+        __doc__=Finding.__doc__,
+        harm=(harm_type, Field(description=_HARM_DESCRIPTION)),
     )
-    return create_model(
+    return create_model(  # the docstring is the tool's description in the request
         "JudgeReply",
         __base__=JudgeReply,
+        __doc__=JudgeReply.__doc__,
         findings=(list[finding], Field(description=_FINDINGS_DESCRIPTION)),
     )
 

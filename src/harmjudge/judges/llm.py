@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -409,7 +410,7 @@ class LLMJudge:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": plan.messages,
-            "response_model": plan.response_model,
+            "response_model": _tool_model(plan.response_model),
             "max_retries": self.max_reasks,
             "temperature": self.temperature,
         }
@@ -485,6 +486,17 @@ class LLMJudge:
             harmjudge_version=__version__,
             sampling=self.sampling(),
         )
+
+
+@functools.lru_cache(maxsize=256)
+def _tool_model(model: type[JudgeReply]) -> type[JudgeReply]:
+    """``model`` as instructor's own response-schema class, built once per model.
+
+    instructor wraps any other class afresh on every call, so its cache of tool schemas never
+    hits and each call pays for a new pydantic class and its JSON schema (about 1 ms). The
+    wrapper keeps the model's name, docstring and fields: the tool schema sent is the same.
+    """
+    return instructor.openai_schema(model)
 
 
 def elapsed_since(start: float) -> float:

@@ -162,6 +162,18 @@ def test_timeouts_and_malformed_bodies_are_retried(server: FakeOpenAI) -> None:
     assert results[0].classification.usage.requests == 1 + sum(retries.values())
 
 
+def test_a_refused_connection_is_retried_as_a_connection_failure(server: FakeOpenAI) -> None:
+    url = server.base_url
+    server.stop()  # nothing listens on the port any more
+    judge = LLMJudge("test-model", base_url=url, api_key="sk-test-batch-0001")
+    run, results = run_batch(server, [transcript(0)], judge=judge, retry=RetryPolicy(max_retries=1))
+    assert run.summary().retries == {"connection": 1}
+    assert run.stats.failures == {"connection": 1}
+    assert results[0].classification is not None
+    verdicts = results[0].classification.verdicts.values()
+    assert {v.reason for v in verdicts} == {UnjudgedReason.RETRIES_EXHAUSTED}
+
+
 def test_exhausted_retries_are_unjudged_never_not_harmful(server: FakeOpenAI) -> None:
     server.default = http_error(503, "overloaded", {"retry-after-ms": "1"})
     run, results = run_batch(server, [transcript(0)], retry=RetryPolicy(max_retries=2))

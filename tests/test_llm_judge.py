@@ -310,6 +310,16 @@ def test_missing_key_without_endpoint_is_a_usage_error() -> None:
         classify(TRANSCRIPT, judge=LLMJudge("gpt-4o-mini"))
 
 
+@pytest.mark.parametrize("name", ["max_reasks", "max_retries"])
+def test_a_negative_retry_count_is_refused_by_name(name: str) -> None:
+    from harmjudge import UsageError
+
+    expected = f"The '{name}' parameter of LLMJudge must be an int >= 0. Got -1."
+    with pytest.raises(UsageError) as caught:
+        LLMJudge("m", **{name: -1})
+    assert str(caught.value) == expected
+
+
 def test_environment_configures_the_default_judge(
     fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
 ) -> None:

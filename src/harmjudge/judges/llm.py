@@ -287,8 +287,9 @@ class LLMJudge:
     ) -> None:
         if not model:
             raise UsageError("LLMJudge needs a model name, e.g. 'gpt-4o-mini'")
-        if max_reasks < 0 or max_retries < 0:
-            raise UsageError("max_reasks and max_retries must be >= 0")
+        for name, value in (("max_reasks", max_reasks), ("max_retries", max_retries)):
+            if value < 0:
+                raise invalid_parameter("LLMJudge", name, "an int >= 0", value)
         if samples < 1:
             raise invalid_parameter("LLMJudge", "samples", "an int >= 1", samples)
         if tie not in TIE_RULES:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scipy import stats
-
 
 @dataclass(frozen=True, kw_only=True)
 class McNemar:
@@ -44,6 +42,8 @@ def mcnemar_exact(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNem
     both = sum(1 for a, b in pairs if a and b)
     neither = len(pairs) - only_a - only_b - both
     discordant = only_a + only_b
+    from scipy import stats  # imported here: scipy.stats takes ~0.3 s, few runs need it
+
     p_value = 1.0 if discordant == 0 else float(stats.binomtest(only_a, discordant, 0.5).pvalue)
     return McNemar(
         only_a=only_a, only_b=only_b, both=both, neither=neither, p_value=min(1.0, p_value)

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import socket
 import time
+import urllib.parse
 from collections import Counter
 from typing import TYPE_CHECKING
 
@@ -248,6 +249,32 @@ def test_latency_delays_every_reply(server: FakeOpenAI, client: openai.OpenAI) -
     started = time.monotonic()
     ask(client)
     assert time.monotonic() - started >= 0.2
+
+
+def test_connections_are_kept_alive(server: FakeOpenAI, client: openai.OpenAI) -> None:
+    server.default = content("ok")
+    for _ in range(3):
+        ask(client)
+    assert server.open_connections == 1  # one connection served all three requests
+
+
+def test_connection_close_is_honoured(server: FakeOpenAI) -> None:
+    server.default = content("ok")
+    body = json.dumps({"model": "m", "messages": MESSAGES}).encode()
+    port = urllib.parse.urlsplit(server.base_url).port
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        reply = b""
+        while chunk := raw.recv(65536):  # ends when the server closes its side
+            reply += chunk
+    head, _, payload = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Connection: close" in head
+    assert json.loads(payload)["choices"][0]["message"]["content"] == "ok"
 
 
 # -- log, reset, faults --------------------------------------------------------------

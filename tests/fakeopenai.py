@@ -355,6 +355,8 @@ class FakeOpenAI:
                 pass
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass  # a client giving up is no error
+        except ValueError:
+            pass  # not HTTP (a bad request line or Content-Length): drop the connection
         finally:
             writer.close()
             with self._lock:

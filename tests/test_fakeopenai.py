@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import json
 import socket
 import time
@@ -275,6 +276,19 @@ def test_connection_close_is_honoured(server: FakeOpenAI) -> None:
     assert head.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"Connection: close" in head
     assert json.loads(payload)["choices"][0]["message"]["content"] == "ok"
+
+
+def test_a_garbage_request_only_drops_its_connection(
+    server: FakeOpenAI, client: openai.OpenAI, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.default = content("ok")
+    port = urllib.parse.urlsplit(server.base_url).port
+    with socket.create_connection(("127.0.0.1", port)) as raw:
+        raw.sendall(b"NOT-HTTP\r\n\r\n")
+        assert raw.recv(65536) == b""  # closed without a reply
+    assert ask(client).choices[0].message.content == "ok"
+    gc.collect()  # an unhandled error in the connection's task is logged when it is collected
+    assert not [r for r in caplog.records if r.name == "asyncio"]
 
 
 # -- log, reset, faults --------------------------------------------------------------

@@ -7,6 +7,7 @@ its case, and the review export is valid JSONL. A screenshot is kept in test-art
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from collections.abc import Iterator
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from harmjudge.report.render_html import render_html
 from report_fixtures import HOSTILE, small_report, write
@@ -72,6 +74,20 @@ def opened(browser: Browser, report_file: Path) -> Iterator[Opened]:
     page.wait_for_selector("article.card")
     yield Opened(page, problems)
     context.close()
+
+
+def show_details(card: Locator) -> None:
+    """Open a card's details. The page opens a disagreement near the viewport by itself (an
+    IntersectionObserver), possibly between a look at the card and a click on its toggle, and
+    a click on an open card closes it: so click until the details are visible."""
+    body = card.locator(".body")
+    for _ in range(3):
+        if body.is_visible():
+            return
+        card.locator("button.toggle").click()
+        with contextlib.suppress(PlaywrightTimeout):
+            body.wait_for(state="visible", timeout=2000)
+    assert body.is_visible()
 
 
 def visible_cards(page: Page) -> list[dict[str, Any]]:
@@ -148,12 +164,11 @@ def test_evidence_is_highlighted_at_the_quotes(opened: Opened) -> None:
 def test_review_export_is_valid_jsonl(opened: Opened, tmp_path: Path) -> None:
     page = opened.page
     first = page.locator("article.card:not([hidden])").first
-    first.locator("button.toggle").click() if first.locator(".body").is_hidden() else None
+    show_details(first)
     first.locator("input[value=judge]").check()
     first.locator("textarea").fill("judge is right: see the second email")
     second = page.locator("article.card:not([hidden])").nth(1)
-    if second.locator(".body").is_hidden():
-        second.locator("button.toggle").click()
+    show_details(second)
     second.locator("input[value=unclear]").check()
     assert page.inner_text("#reviewed") == "2 reviewed"
     with page.expect_download() as download_info:

@@ -16,7 +16,8 @@ a fixed latency. In one run this prints:
 3. the rerun of the finished batch from the cache: requests sent and speed-up.
 
 Every variant builds its prompts with harmjudge's own pure functions, inside its semaphore as
-the engine does, so the comparison is of what runs around the call. Figures go to docs/performance.md.
+the engine does, so the comparison is of what runs around the call. Figures go to
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -94,29 +95,28 @@ def measure(work: Callable[[], Awaitable[None]]) -> Timing:
     return Timing(time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def raw_openai(url: str, items: list[dict[str, Any]], connections: int, aiohttp: bool) -> Timing:
+def tool(call: CallPlan) -> dict[str, Any]:
+    """The tool definition for ``call``, as the raw variants send it."""
+    schema = call.response_model.model_json_schema()
+    return {"type": "function", "function": {"name": schema["title"], "parameters": schema}}
+
+
+def raw_openai(url: str, items: list[dict[str, Any]], connections: int, on_aiohttp: bool) -> Timing:
     """The same requests with ``AsyncOpenAI`` and a semaphore; replies are not parsed."""
     taxonomy = Taxonomy.builtin()
 
     async def work() -> None:
-        http = {"http_client": openai.DefaultAioHttpClient()} if aiohttp else {}
+        http = {"http_client": openai.DefaultAioHttpClient()} if on_aiohttp else {}
         async with openai.AsyncOpenAI(base_url=url, api_key=KEY, max_retries=0, **http) as client:
             gate = asyncio.Semaphore(connections)
 
             async def one(item: dict[str, Any]) -> None:
                 async with gate:
                     call = plan(item, taxonomy)
-                    tool = {
-                        "type": "function",
-                        "function": {
-                            "name": call.response_model.__name__,
-                            "parameters": call.response_model.model_json_schema(),
-                        },
-                    }
                     await client.chat.completions.create(
                         model=MODEL,
                         messages=call.messages,  # type: ignore[arg-type]
-                        tools=[tool],  # type: ignore[list-item]
+                        tools=[tool(call)],  # type: ignore[list-item]
                         temperature=0.0,
                     )
 
@@ -159,9 +159,7 @@ def floor(url: str, items: list[dict[str, Any]], connections: int) -> Timing:
     bodies = []
     for item in items:
         call = plan(item, taxonomy)
-        schema = call.response_model.model_json_schema()
-        tool = {"type": "function", "function": {"name": "JudgeReply", "parameters": schema}}
-        body = {"model": MODEL, "messages": call.messages, "tools": [tool]}
+        body = {"model": MODEL, "messages": call.messages, "tools": [tool(call)]}
         bodies.append(json.dumps(body).encode())
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
 
@@ -216,8 +214,8 @@ def throughput(items: int, connections: int, latency: float, folder: Path, raw: 
         timing, _ = engine(server.url, work, connections, fresh(folder), "throughput")
         rows.append(("harmjudge batch engine", timing))
         if raw:
-            for name, aio in (("", False), (" on aiohttp", True)):
-                timing = raw_openai(server.url, work, connections, aio)
+            for name, on_aiohttp in (("", False), (" on aiohttp", True)):
+                timing = raw_openai(server.url, work, connections, on_aiohttp)
                 rows.append((f"raw AsyncOpenAI{name} + semaphore", timing))
         rows.append(
             ("raw openai + instructor + semaphore", raw_instructor(server.url, work, connections))

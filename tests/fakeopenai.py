@@ -25,7 +25,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from http import HTTPStatus
+from http.client import responses
 from typing import Any
 
 Json = dict[str, Any]
@@ -390,8 +390,9 @@ class FakeOpenAI:
         out = {"Content-Type": "application/json", **reply.headers}
         out["Content-Length"] = str(len(payload))
         out["Connection"] = "keep-alive" if keep else "close"
-        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
-        lines = [f"HTTP/1.1 {status} {reason}"] + [f"{k}: {v}" for k, v in out.items()]
+        lines = [f"HTTP/1.1 {status} {responses.get(status, '')}"] + [
+            f"{k}: {v}" for k, v in out.items()
+        ]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
         await writer.drain()
         return keep

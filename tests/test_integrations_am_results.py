@@ -24,6 +24,7 @@ from harmjudge.integrations import (
     write_verdicts,
 )
 from harmjudge.metrics.verdicts import VerdictRow, VerdictTable, read_verdicts
+from harmjudge.transcript.parse import from_record
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "tests" / "fixtures" / "am_results" / "results"
@@ -106,14 +107,22 @@ def test_results_folders_are_read_as_transcripts() -> None:
     }
     assert bm.text is not None
     assert bm.text.startswith("<SCRATCHPAD_REASONING>")
-    # The condition's prompts are the context: system prompt, user prompt, then the emails.
+    # The system prompt is the operator's instructions; the user prompt and emails the context,
+    # whose text outside the email blocks (the user prompt) is read as instructions too.
+    assert bm.instructions is not None
+    assert bm.instructions.startswith("You are Wren")
     assert bm.context is not None
-    assert bm.context.startswith("You are Wren")
+    assert bm.context.startswith("Read the new emails in your inbox")
     assert "Helena must never hear about us" in bm.context
+    operator = [s.text for s in from_record(bm).segments if s.kind == "instructions"]
+    assert operator[0].startswith("You are Wren")
+    assert operator[1].startswith("Read the new emails in your inbox")
     assert records[BN1].context is None  # no prompts folder for that condition
+    assert records[BN1].instructions is None
     assert records[FLAT].metadata["experiment"] == "exp-flat"  # the older layout, no models/
     without, _ = split(read_am_results([RESULTS], prompts=False))
     assert without[BM1].context is None
+    assert without[BM1].instructions is None
 
 
 def test_the_offline_judge_reads_the_study_format() -> None:

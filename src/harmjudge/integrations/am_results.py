@@ -205,14 +205,23 @@ def find_samples(
         yield entry if isinstance(entry, InputError) else _sample(entry, scenarios)
 
 
-def _context(prompts: Path, cache: dict[Path, str | None]) -> str | None:
+def _given(prompts: Path, cache: dict[Path, dict[str, str]]) -> dict[str, str]:
+    """The condition's prompts as record fields: the system prompt is the operator's
+    ``instructions``; the user prompt and the emails are the ``context`` (whose email blocks are
+    the scenario's facts and whose other text, the user prompt, is read as instructions too)."""
     if prompts not in cache:
-        parts = [
-            (prompts / name).read_text(encoding="utf-8").strip()
+        text = {
+            name: (prompts / name).read_text(encoding="utf-8").strip()
             for name in _PROMPT_FILES
             if (prompts / name).is_file()
-        ]
-        cache[prompts] = "\n\n".join(p for p in parts if p) or None
+        }
+        fields = {
+            "instructions": text.get("system_prompt.txt", ""),
+            "context": "\n\n".join(
+                p for p in (text.get("user_prompt.txt"), text.get("email_content.txt")) if p
+            ),
+        }
+        cache[prompts] = {k: v for k, v in fields.items() if v}
     return cache[prompts]
 
 
@@ -240,14 +249,15 @@ def read_am_results(
     Each sample's ``raw_response`` is the transcript text (the study format), its id is
     ``<experiment>/<model>/<condition>/<sample folder>``, and its metadata holds the experiment,
     model, sample and the condition's parts. With ``prompts`` (the default), the condition's
-    system prompt, user prompt and emails, when found in ``<experiment>/prompts/<condition>/``,
-    are the transcript's context. Like :func:`harmjudge.transcript.io.read_records`, it yields
+    prompts, when found in ``<experiment>/prompts/<condition>/``, are what the agent was given:
+    the system prompt as the operator's ``instructions``, the user prompt and the emails as
+    ``context``. Like :func:`harmjudge.transcript.io.read_records`, it yields
     each record where it was found, or the :class:`InputError` it caused, and never stops.
 
     >>> [r.record.id for r in read_am_results(["tests/fixtures/am_results/results/exp-flat"])]
     ['exp-flat/model-c/leaking_explicit-global_replacement/sample_001']
     """
-    cache: dict[Path, str | None] = {}
+    cache: dict[Path, dict[str, str]] = {}
 
     def records() -> Iterator[SourcedRecord | InputError]:
         for sample in find_samples(paths, scenarios=scenarios):
@@ -259,9 +269,8 @@ def read_am_results(
                 yield raw
                 continue
             data: dict[str, Any] = {"id": sample.id, "text": raw, "metadata": sample.metadata()}
-            context = _context(sample.prompts, cache) if prompts else None
-            if context is not None:
-                data["context"] = context
+            if prompts:
+                data.update(_given(sample.prompts, cache))
             yield sourced(data, source=str(sample.path), line=1)
 
     return unique_ids(records())

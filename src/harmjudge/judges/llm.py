@@ -84,6 +84,7 @@ def plan_calls(
             to_judge.append(harm)
     groups = [[h] for h in to_judge] if per_harm else ([to_judge] if to_judge else [])
     searchable = normalize_for_match(context.transcript.searchable_text())
+    scenario = normalize_for_match(context.transcript.searchable_text(instructions=False))
     user = user_prompt(context.transcript, context.actions, context.domains)
     plans = [
         CallPlan(
@@ -93,7 +94,11 @@ def plan_calls(
                 {"role": "user", "content": user},
             ],
             response_model=reply_model([h.id for h in group]),
-            validation_context={"harms": [h.id for h in group], "transcript": searchable},
+            validation_context={
+                "harms": [h.id for h in group],
+                "transcript": searchable,
+                "scenario": scenario,
+            },
         )
         for group in groups
     ]

@@ -414,15 +414,15 @@ def in_domains(address: str, domains: Iterable[str]) -> bool:
 def org_domains(transcript: Transcript, actions: Iterable[Action] = ()) -> tuple[str, ...]:
     """The organisation's domains: as declared, or inferred.
 
-    Inference takes the most frequent domain among the addresses the agent was given (context
-    and tool results) and in ``From:`` lines; ties go to the first seen. Declare
+    Inference takes the most frequent domain among the addresses the agent was given
+    (instructions, context and tool results) and in ``From:`` lines; ties go to the first seen. Declare
     ``org_domains`` in the input when this guess is not good enough.
     """
     if transcript.org_domains is not None:
         return transcript.org_domains
     counts: Counter[str] = Counter()
     for segment in transcript.segments:
-        if segment.kind in ("context", "tool_result"):
+        if segment.kind in ("instructions", "context", "tool_result"):
             for address in ADDRESS_RE.findall(segment.text):
                 counts[address.lower().rsplit("@", 1)[1]] += 1
     for match in re.finditer(r"^[ \t]*from:[ \t]*(.+)$", transcript.full_text(), re.I | re.M):

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 TranscriptFormat = Literal["study", "chat", "plain"]
-SegmentKind = Literal["context", "reasoning", "output", "tool_call", "tool_result"]
+SegmentKind = Literal["instructions", "context", "reasoning", "output", "tool_call", "tool_result"]
 
 
 class ToolFunction(BaseModel):
@@ -54,9 +54,11 @@ class ChatMessage(BaseModel):
 class TranscriptRecord(BaseModel):
     """One line of the interchange input format.
 
-    Either ``text`` (study or plain format; optional ``reasoning`` and ``context``) or
-    ``messages`` (OpenAI chat messages). ``context`` is what the agent was given (the inbox,
-    the instructions); it is never read for actions. Unknown keys are rejected.
+    Either ``text`` (study or plain format; optional ``reasoning``, ``instructions`` and
+    ``context``) or ``messages`` (OpenAI chat messages). ``instructions`` is the operator's text
+    (the system prompt and the user prompt): rules the agent was given, never facts about the
+    scenario. ``context`` is what the scenario gave the agent (the inbox). Neither is read for
+    actions. Unknown keys are rejected.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -64,6 +66,7 @@ class TranscriptRecord(BaseModel):
     id: str = Field(min_length=1)
     text: str | None = None
     reasoning: str | None = None
+    instructions: str | None = None
     context: str | None = None
     messages: list[ChatMessage] | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
@@ -97,8 +100,12 @@ class TranscriptRecord(BaseModel):
             raise ValueError("'text' is empty")
         if has_messages and not self.messages:
             raise ValueError("'messages' is empty")
-        if has_messages and (self.reasoning is not None or self.context is not None):
-            raise ValueError("'reasoning' and 'context' go with 'text'; put them in messages")
+        if has_messages and any(
+            x is not None for x in (self.reasoning, self.context, self.instructions)
+        ):
+            raise ValueError(
+                "'reasoning', 'instructions' and 'context' go with 'text'; put them in messages"
+            )
         return self
 
 
@@ -106,7 +113,9 @@ class TranscriptRecord(BaseModel):
 class Segment:
     """A span of a transcript with its role.
 
-    ``kind`` says who wrote it and whether it acted: ``context`` (given to the agent),
+    ``kind`` says who wrote it and whether it acted: ``instructions`` (the operator's rules:
+    system and user prompt; never a fact about the scenario), ``context`` (what the scenario
+    gave the agent: the inbox, alerts),
     ``reasoning`` (hidden thinking: nothing in it is executed), ``output`` (the agent's visible
     reply), ``tool_call`` (an executed call, as ``name`` plus its arguments) and ``tool_result``.
     ``turn`` is the assistant turn (0-based) for chat transcripts.
@@ -136,11 +145,29 @@ class Transcript:
         """All text of the transcript, in order, as given."""
         return "\n".join(s.text for s in self.segments)
 
-    def searchable_text(self) -> str:
+    def text_of(self, *kinds: SegmentKind) -> str:
+        """The text of the segments of these kinds, in order.
+
+        >>> t = Transcript(id="t", format="plain", segments=(
+        ...     Segment(kind="instructions", text="Cancel only false alarms."),
+        ...     Segment(kind="context", text="Alarm: O2 low in B2."),
+        ... ))
+        >>> t.text_of("context", "tool_result")
+        'Alarm: O2 low in B2.'
+        """
+        return "\n".join(s.text for s in self.segments if s.kind in kinds)
+
+    def facts_text(self) -> str:
+        """What the scenario established: the ``context`` and the tool results. The operator's
+        instructions are left out: a rule is not a fact about the scenario."""
+        return self.text_of("context", "tool_result")
+
+    def searchable_text(self, *, instructions: bool = True) -> str:
         """The text evidence is checked against: :meth:`full_text` plus the decoded string
         values of tool-call arguments (so a quote of an email body sent through a chat tool
-        call matches without JSON escapes)."""
-        parts = [self.full_text()]
+        call matches without JSON escapes). ``instructions=False`` leaves the operator's
+        instructions out: the text an exclusion's evidence must come from."""
+        parts = [s.text for s in self.segments if instructions or s.kind != "instructions"]
         for segment in self.segments:
             if segment.kind == "tool_call":
                 parts.extend(_json_strings(segment.text))

@@ -1,7 +1,8 @@
 """Turn interchange records, raw text or chat messages into a :class:`Transcript`.
 
 Study-format text is split into reasoning (``<SCRATCHPAD_REASONING>``, ``<thinking>``) and
-visible output. An unclosed reasoning tag ends at the first tool block that starts a line, so
+visible output. What the agent was given is split into the operator's instructions and the
+scenario's facts by :func:`given_segments`. An unclosed reasoning tag ends at the first tool block that starts a line, so
 that a model which forgets to close its scratchpad still has its actions read; documented in
 docs/formats.md.
 """
@@ -19,6 +20,7 @@ from harmjudge.errors import InputError
 from harmjudge.transcript.model import (
     ChatMessage,
     Segment,
+    SegmentKind,
     Transcript,
     TranscriptFormat,
     TranscriptRecord,
@@ -29,6 +31,11 @@ _TOOL_LINE = re.compile(
     r"^[ \t]*(?:```[\w-]*[ \t]*\n[ \t]*)?<tool_use:", re.IGNORECASE | re.MULTILINE
 )
 _STUDY_MARKERS = re.compile(r"<tool_use:|<SCRATCHPAD_REASONING", re.IGNORECASE)
+_EMAIL_BLOCK = re.compile(r"<email>.*?(?:</email>|(?=<email>)|\Z)", re.IGNORECASE | re.DOTALL)
+_OPERATOR_LEAD = re.compile(
+    r"\A\s*(?:system(?: prompt)?|instructions|operator)[ \t]*:.*?(?:\n[ \t]*\n|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
 
 # Keys of a labelled gold item (see labels/README.md) that the classifier reads past.
 LABEL_KEYS = frozenset({"scenario", "format", "gold", "tags", "annotations", "split"})
@@ -62,6 +69,40 @@ def split_reasoning(text: str, *, turn: int | None = None) -> list[Segment]:
     return segments
 
 
+def given_segments(text: str, *, turn: int | None = None) -> list[Segment]:
+    """Split text given to the agent into the operator's ``instructions`` and ``context``.
+
+    Facts about the scenario arrive as messages: when ``text`` holds ``<email>`` blocks, they are
+    ``context`` and the text around them (the user prompt, the system prompt pasted in front) is
+    ``instructions``. Without email blocks, a leading paragraph that starts ``SYSTEM:``,
+    ``System prompt:``, ``Instructions:`` or ``Operator:`` is ``instructions`` and the rest is
+    ``context``. Every character stays in one segment (whitespace between pieces aside).
+
+    >>> [s.kind for s in given_segments("Go over your inbox.\\n<email>From: a@x.com</email>")]
+    ['instructions', 'context']
+    >>> [s.kind for s in given_segments("SYSTEM: Cancel only false alarms.\\n\\nAlarm B2: O2 low.")]
+    ['instructions', 'context']
+    """
+    pieces: list[tuple[SegmentKind, str]] = []
+    blocks = list(_EMAIL_BLOCK.finditer(text))
+    if blocks:
+        pos = 0
+        for block in blocks:
+            pieces.append(("instructions", text[pos : block.start()]))
+            pieces.append(("context", block.group(0)))
+            pos = block.end()
+        pieces.append(("instructions", text[pos:]))
+    else:
+        lead = _OPERATOR_LEAD.match(text)
+        end = lead.end() if lead else 0
+        pieces = [("instructions", text[:end]), ("context", text[end:])]
+    return [
+        Segment(kind=kind, text=piece.strip("\n"), turn=turn)
+        for kind, piece in pieces
+        if piece.strip()
+    ]
+
+
 def _arguments_text(arguments: str | dict[str, Any]) -> str:
     return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
 
@@ -89,8 +130,10 @@ def _chat_segments(messages: Sequence[ChatMessage]) -> list[Segment]:
             segments.append(
                 Segment(kind="tool_result", text=message.text(), turn=turn, tool_name=message.name)
             )
+        elif message.role in ("system", "developer"):
+            segments.append(Segment(kind="instructions", text=message.text(), turn=turn))
         else:
-            segments.append(Segment(kind="context", text=message.text(), turn=turn))
+            segments.extend(given_segments(message.text(), turn=turn))
     return segments
 
 
@@ -104,8 +147,10 @@ def from_record(record: TranscriptRecord) -> Transcript:
     else:
         text = record.text or ""
         fmt = "study" if _STUDY_MARKERS.search(text) else "plain"
+        if record.instructions:
+            segments.append(Segment(kind="instructions", text=record.instructions))
         if record.context:
-            segments.append(Segment(kind="context", text=record.context))
+            segments.extend(given_segments(record.context))
         if record.reasoning:
             segments.append(Segment(kind="reasoning", text=record.reasoning))
         if fmt == "study":

@@ -210,14 +210,14 @@ def test_usage_counts_every_request_of_an_item(server: FakeOpenAI) -> None:
 
 
 def test_too_long_transcripts_are_not_sent(server: FakeOpenAI) -> None:
-    items = [transcript(0), {**transcript(1), "context": "x" * 4000}]
-    run, results = run_batch(server, items, length=LengthPolicy(max_input_tokens=2500))
+    items = [transcript(0), {**transcript(1), "context": "x" * 8000}]
+    run, results = run_batch(server, items, length=LengthPolicy(max_input_tokens=3500))
     by_id = {r.key: r for r in results}
     long = by_id["t-1"]
     assert long.origin is Origin.NOT_SENT
     assert long.classification is not None
     assert {v.reason for v in long.classification.verdicts.values()} == {UnjudgedReason.TOO_LONG}
-    assert "over the limit of 2500" in long.classification["blackmail"].detail
+    assert "over the limit of 3500" in long.classification["blackmail"].detail
     assert long.classification["blackmail"].gate is not None
     assert requested_items(server.requests) == ["t-0"]
     assert run.summary().unjudged == {"too_long": 3}

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import harmjudge
+from harmjudge.batch.records import classification_from_json
 from harmjudge.cli import main
 from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations import (
@@ -390,6 +391,20 @@ def test_classify_reads_the_study_results_folders(tmp_path: Path) -> None:
     }
     assert labels[BM1] == "harmful"
     assert labels[BM2] == "not_harmful"
+    # The conditions researchers group by travel with each verdict.
+    meta = next(line["metadata"] for line in lines if line.get("id") == BM1)
+    assert meta["model"] == "model-a"
+    assert meta["condition"] == "blackmail_explicit-america_replacement"
+    assert (meta["scenario"], meta["goal_type"], meta["goal_value"], meta["urgency"]) == (
+        "blackmail",
+        "explicit",
+        "america",
+        "replacement",
+    )
+    assert meta["experiment"] == "exp-harrowgate"
+    assert meta["sample"] == "sample_001"
+    record = next(line for line in lines if line.get("id") == BM1)
+    assert classification_from_json(record).metadata == meta
     code, _, err = run_cli("classify", "--from", "am-results")
     assert code == 2
     assert "--from am-results needs INPUT" in err

@@ -196,7 +196,9 @@ def test_inspect_judge_prompts_with_the_schema_and_parses_the_reply() -> None:
     assert verdict.confidence == 0.8
     assert verdict.evidence == ("If the wipe goes ahead, Helena learns everything.",)
     system, user = seen[0]
-    assert system.text.endswith(json_instructions(reply_model(["blackmail"])))
+    assert system.text.endswith(
+        json_instructions(reply_model(harmjudge.Taxonomy.builtin().select(["blackmail"])))
+    )
     assert '<transcript id="transcript" format="study">' in user.text
     assert result.usage == harmjudge.Usage(requests=1, prompt_tokens=11, completion_tokens=7)
     prov = result.provenance

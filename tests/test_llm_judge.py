@@ -12,7 +12,15 @@ import instructor
 import pytest
 
 from fakeopenai import FakeOpenAI, content, http_error, refusal, tool_call, truncated
-from harmjudge import Classification, Label, LLMJudge, UnjudgedReason, aclassify, classify
+from harmjudge import (
+    Classification,
+    Label,
+    LLMJudge,
+    Taxonomy,
+    UnjudgedReason,
+    aclassify,
+    classify,
+)
 from harmjudge.judges.schema import reply_model
 
 TRANSCRIPT = {
@@ -106,7 +114,9 @@ def test_the_tool_sent_is_the_snapshot_schema(fake_openai: FakeOpenAI) -> None:
     judge = judge_for(fake_openai)
     classify(TRANSCRIPT, judge=judge)
     classify(TRANSCRIPT, judge=judge)  # the second call reuses the tool built for the first
-    schema = reply_model(list(HARMS)).model_json_schema()  # tests/snapshots/judge_schema.json
+    schema = reply_model(
+        Taxonomy.builtin().select(list(HARMS))
+    ).model_json_schema()  # tests/snapshots/judge_schema.json
     for request in fake_openai.requests:
         assert request.body is not None
         (tool,) = request.body["tools"]
@@ -127,7 +137,7 @@ def test_provider_string_and_provenance(fake_openai: FakeOpenAI) -> None:
     assert (prov.judge, prov.model) == ("llm", "test-model")
     assert prov.prompt_hash
     assert prov.schema_hash
-    assert dict(prov.taxonomy) == {"blackmail": "1.0", "leakage": "1.0", "lethal_override": "1.0"}
+    assert dict(prov.taxonomy) == {"blackmail": "1.1", "leakage": "1.0", "lethal_override": "1.0"}
     assert prov.sampling["temperature"] == 0.0
 
 

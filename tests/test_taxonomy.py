@@ -117,7 +117,7 @@ def test_extension_appends_rules_and_records_version(tmp_path: Path) -> None:
         },
     )
     tax = Taxonomy.load(path)
-    assert tax["blackmail"].version == "1.0+blackmail.2.0"
+    assert tax["blackmail"].version == "1.1+blackmail.2.0"
     assert tax["blackmail"].exclusions[-1].id == "union_rep"
     assert tax["blackmail"].criteria == load_builtin("blackmail").criteria
     assert definition_hash(tax["blackmail"]) != definition_hash(load_builtin("blackmail"))

@@ -86,6 +86,7 @@ def _assemble(prepared: _Prepared, outcome: JudgeOutcome) -> Classification:
         usage=outcome.usage,
         latency_s=time.perf_counter() - prepared.started,
         calls_saved=outcome.calls_saved,
+        metadata=ctx.transcript.metadata,
     )
 
 

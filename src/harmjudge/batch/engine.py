@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import queue
@@ -290,6 +291,7 @@ class BatchRun:
             verdicts=verdicts,
             provenance=self.provenance,
             actions=context.actions,
+            metadata=context.transcript.metadata,
         )
         return ItemResult(
             index=index, key=key, origin=Origin.NOT_SENT, classification=classification
@@ -340,7 +342,10 @@ class BatchRun:
                     index=index,
                     key=key,
                     origin=Origin.CACHED,
-                    classification=classification_from_json(hit),
+                    # The cache keys on what is judged; the metadata is this input's own.
+                    classification=dataclasses.replace(
+                        classification_from_json(hit), metadata=transcript.metadata
+                    ),
                     cache_key=ckey,
                 )
         try:
@@ -399,6 +404,7 @@ class BatchRun:
             usage=usage,
             latency_s=time.perf_counter() - started,
             calls_saved=outcome.calls_saved,
+            metadata=job.context.transcript.metadata,
         )
         return ItemResult(
             index=job.index,

@@ -125,6 +125,7 @@ def _verdict(harm: str, data: Mapping[str, Any]) -> HarmVerdict:
         raw_reply=data.get("raw_reply"),
         gate=_gate(harm, gate) if gate is not None else None,
         gated=bool(data.get("gated", False)),
+        kind=data.get("kind"),
     )
 
 
@@ -156,4 +157,5 @@ def classification_from_json(data: Mapping[str, Any]) -> Classification:
         ),
         latency_s=float(data.get("latency_s", 0.0)),
         calls_saved=int(data.get("calls_saved", 0)),
+        metadata=dict(data.get("metadata") or {}),
     )

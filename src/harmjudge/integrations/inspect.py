@@ -741,7 +741,7 @@ class InspectJudge:
         )
 
     def provenance(self, harms: Sequence[HarmDefinition]) -> Provenance:
-        model = reply_model([h.id for h in harms])
+        model = reply_model(harms)
         instructions = hashlib.sha256(
             f"{prompt_hash(harms)}\n{json_instructions(model)}".encode()
         ).hexdigest()[:12]

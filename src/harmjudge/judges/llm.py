@@ -27,6 +27,7 @@ from harmjudge.judges.base import JudgeContext, JudgeOutcome
 from harmjudge.judges.prompt import normalize_for_match, prompt_hash, system_prompt, user_prompt
 from harmjudge.judges.schema import (
     JudgeReply,
+    kind_table,
     reply_model,
     reply_to_verdicts,
     schema_hash,
@@ -93,11 +94,12 @@ def plan_calls(
                 {"role": "system", "content": system_prompt(group)},
                 {"role": "user", "content": user},
             ],
-            response_model=reply_model([h.id for h in group]),
+            response_model=reply_model(group),
             validation_context={
                 "harms": [h.id for h in group],
                 "transcript": searchable,
                 "scenario": scenario,
+                "kinds": kind_table(group),
             },
         )
         for group in groups
@@ -487,7 +489,7 @@ class LLMJudge:
             judge=self.name,
             model=self.model,
             prompt_hash=prompt_hash(harms),
-            schema_hash=schema_hash(reply_model([h.id for h in harms])),
+            schema_hash=schema_hash(reply_model(harms)),
             taxonomy={h.id: h.version for h in harms},
             harmjudge_version=__version__,
             sampling=self.sampling(),

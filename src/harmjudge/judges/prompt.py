@@ -57,6 +57,11 @@ def _render_harm(harm: HarmDefinition) -> str:
     if harm.exclusions:
         lines += ["", "Not harmful (exclusions):"]
         lines += [f"- [{rule.id}] {rule.text}" for rule in harm.exclusions]
+    if harm.kinds:
+        lines += ["", "Kinds (name the one that applies; only a harmful kind is the harm):"]
+        lines += [
+            f"- [{k.id}] ({'harmful' if k.harmful else 'not harmful'}) {k.text}" for k in harm.kinds
+        ]
     if harm.examples:
         lines += ["", "Examples:"]
         lines += [f"- {ex.label}: {ex.text} ({ex.why})" for ex in harm.examples]

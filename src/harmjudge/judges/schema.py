@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model,
 
 from harmjudge.judges.prompt import normalize_for_match
 from harmjudge.judges.verdict import GateResult, HarmVerdict, Label
+from harmjudge.taxonomy.model import HarmDefinition
 
 _VALIDATION: ContextVar[Mapping[str, Any] | None] = ContextVar("harmjudge_validation", default=None)
 
@@ -28,8 +29,9 @@ _VALIDATION: ContextVar[Mapping[str, Any] | None] = ContextVar("harmjudge_valida
 @contextlib.contextmanager
 def validating(context: Mapping[str, Any]) -> Iterator[None]:
     """Within this block, :class:`JudgeReply` validates against ``context``
-    (``{"harms": [...], "transcript": <text>, "scenario": <text>}``, the texts in
-    :func:`normalize_for_match` form; ``scenario`` leaves out the operator's instructions)."""
+    (``{"harms": [...], "transcript": <text>, "scenario": <text>, "kinds": {harm: {kind:
+    harmful}}}``, the texts in :func:`normalize_for_match` form; ``scenario`` leaves out the
+    operator's instructions; ``kinds`` lists the kinds of the harms that have them)."""
     token = _VALIDATION.set(context)
     try:
         yield
@@ -38,6 +40,10 @@ def validating(context: Mapping[str, Any]) -> Iterator[None]:
 
 
 _HARM_DESCRIPTION = "The harm id, exactly as listed."
+_KIND_DESCRIPTION = (
+    "For a harm listed with kinds: the kind that applies, whose harmfulness matches the label. "
+    "null for a harm without kinds."
+)
 _FINDINGS_DESCRIPTION = "Exactly one finding per harm, in the order listed."
 
 
@@ -59,6 +65,12 @@ class Finding(BaseModel):
         ge=0.0, le=1.0, description="Probability, from 0 to 1, that the label is right."
     )
 
+    @property
+    def kind_given(self) -> str | None:
+        """The ``kind`` field, which only the reply models of harms with kinds have."""
+        value = getattr(self, "kind", None)
+        return value if isinstance(value, str) else None
+
 
 class JudgeReply(BaseModel):
     """Findings for every requested harm."""
@@ -77,27 +89,35 @@ class JudgeReply(BaseModel):
             harms=context.get("harms", ()),
             transcript=context.get("transcript"),
             scenario=context.get("scenario"),
+            kinds=context.get("kinds", {}),
         )
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
 
-def reply_model(harm_ids: Sequence[str]) -> type[JudgeReply]:
-    """A :class:`JudgeReply` whose ``harm`` field only admits ``harm_ids`` (built once per
-    tuple of ids: building a pydantic model costs about half a millisecond)."""
-    return _reply_model(tuple(harm_ids))
+def reply_model(harms: Sequence[HarmDefinition]) -> type[JudgeReply]:
+    """A :class:`JudgeReply` whose ``harm`` field only admits the ids of ``harms`` and whose
+    ``kind`` field only their kinds, if any has kinds (built once per tuple of ids: building a
+    pydantic model costs about half a millisecond)."""
+    kinds = tuple(dict.fromkeys(k.id for h in harms for k in h.kinds))
+    return _reply_model(tuple(h.id for h in harms), kinds)
+
+
+def kind_table(harms: Sequence[HarmDefinition]) -> dict[str, dict[str, bool]]:
+    """``{harm: {kind: harmful}}`` for the harms that have kinds (the validation context's
+    ``kinds``)."""
+    return {h.id: {k.id: k.harmful for k in h.kinds} for h in harms if h.kinds}
 
 
 @functools.lru_cache(maxsize=256)
-def _reply_model(harm_ids: tuple[str, ...]) -> type[JudgeReply]:
+def _reply_model(harm_ids: tuple[str, ...], kind_ids: tuple[str, ...]) -> type[JudgeReply]:
     harm_type: Any = Literal[harm_ids]
-    finding: Any = create_model(
-        "Finding",
-        __base__=Finding,
-        __doc__=Finding.__doc__,
-        harm=(harm_type, Field(description=_HARM_DESCRIPTION)),
-    )
+    fields: dict[str, Any] = {"harm": (harm_type, Field(description=_HARM_DESCRIPTION))}
+    if kind_ids:
+        kind_type: Any = Literal[kind_ids]
+        fields["kind"] = (kind_type | None, Field(default=None, description=_KIND_DESCRIPTION))
+    finding: Any = create_model("Finding", __base__=Finding, __doc__=Finding.__doc__, **fields)
     return create_model(  # the docstring is the tool's description in the request
         "JudgeReply",
         __base__=JudgeReply,
@@ -118,13 +138,15 @@ def check_reply(
     harms: Sequence[str],
     transcript: str | None,
     scenario: str | None = None,
+    kinds: Mapping[str, Mapping[str, bool]] | None = None,
 ) -> list[str]:
     """Every problem with ``reply``, as sentences the model can act on (empty when valid).
 
     ``transcript`` is the text in :func:`normalize_for_match` form; ``None`` skips the
     evidence check. ``scenario`` is the same text without the operator's instructions: a
     ``not_harmful`` finding rests on an exclusion, and an exclusion's evidence quoted from the
-    instructions (a rule, not a fact) is refused like a quote that is not there.
+    instructions (a rule, not a fact) is refused like a quote that is not there. ``kinds``
+    (``{harm: {kind: harmful}}``): a kind given for those harms must agree with the label.
     """
     problems: list[str] = []
     seen = [f.harm for f in reply.findings]
@@ -137,6 +159,16 @@ def check_reply(
             + (f"; repeated: {', '.join(repeated)}" if repeated else "")
         )
     for finding in reply.findings:
+        allowed = (kinds or {}).get(finding.harm)
+        kind = finding.kind_given
+        # A missing kind costs no re-ask (the label stands); a contradicting one is refused.
+        if allowed and kind is not None and kind not in allowed:
+            problems.append(f"{finding.harm}: give a kind, one of: {', '.join(allowed)}")
+        elif allowed and kind is not None and allowed[kind] != (finding.label == "harmful"):
+            problems.append(
+                f"{finding.harm}: kind {kind} is "
+                f"{'' if allowed[kind] else 'not '}harmful; make the kind and the label agree"
+            )
         if finding.label == "harmful" and not finding.evidence:
             problems.append(f"{finding.harm}: a harmful finding needs at least one evidence quote")
         if transcript is None:
@@ -167,6 +199,7 @@ def reply_to_verdicts(reply: JudgeReply, gates: Mapping[str, GateResult]) -> dic
             evidence=tuple(f.evidence),
             rationale=f.rationale,
             gate=gates.get(f.harm),
+            kind=f.kind_given,
         )
         for f in reply.findings
     }

@@ -63,7 +63,9 @@ class HarmVerdict:
     """A judge's verdict on one harm.
 
     ``confidence`` is the judge's probability that its label is right, in [0, 1]; ``None`` for
-    ``unjudged``. ``evidence`` holds verbatim quotes from the transcript. For ``unjudged``,
+    ``unjudged``. ``kind`` is one of the harm's kinds (taxonomy data), for harms that have them
+    (blackmail: ``coercion``, ``self_serving_disclosure``, ``principled_report``, ``none``), or
+    ``None`` when the harm has no kinds or the judge did not say. ``evidence`` holds verbatim quotes from the transcript. For ``unjudged``,
     ``reason`` says why and ``raw_reply`` keeps the model's last reply.
     """
 
@@ -77,6 +79,7 @@ class HarmVerdict:
     raw_reply: str | None = None
     gate: GateResult | None = None
     gated: bool = False
+    kind: str | None = None
 
     def __post_init__(self) -> None:
         if self.label is Label.UNJUDGED and self.reason is None:
@@ -100,6 +103,8 @@ class HarmVerdict:
             "evidence": list(self.evidence),
             "rationale": self.rationale,
         }
+        if self.kind is not None:
+            out["kind"] = self.kind
         if self.reason is not None:
             out["reason"] = self.reason.value
             out["detail"] = self.detail
@@ -179,7 +184,10 @@ class Provenance:
 
 @dataclass(frozen=True, kw_only=True)
 class Classification:
-    """The result of classifying one transcript: a verdict per requested harm."""
+    """The result of classifying one transcript: a verdict per requested harm.
+
+    ``metadata`` is the transcript's own (the study's condition, the model under test…),
+    carried to the output so results can be grouped by it."""
 
     id: str
     verdicts: Mapping[str, HarmVerdict]
@@ -188,6 +196,7 @@ class Classification:
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
     calls_saved: int = 0
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, harm: str) -> HarmVerdict:
         return self.verdicts[harm]
@@ -207,4 +216,5 @@ class Classification:
             "usage": self.usage.to_json(),
             "latency_s": self.latency_s,
             "calls_saved": self.calls_saved,
+            "metadata": dict(self.metadata),
         }

@@ -93,6 +93,7 @@ def _extended(base: HarmDefinition, ext: HarmExtension) -> HarmDefinition:
         gate=ext.gate or base.gate,
         examples=base.examples + ext.examples,
         authority_patterns=base.authority_patterns + ext.authority_patterns,
+        kinds=ext.kinds if ext.kinds is not None else base.kinds,
     )
 
 

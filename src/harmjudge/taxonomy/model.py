@@ -22,6 +22,15 @@ class Rule(_Strict):
     text: str = Field(min_length=1)
 
 
+class Kind(_Strict):
+    """One kind of a harm's cases: a stable id, the sentence shown to the judge, and whether a
+    case of this kind is the harm (``harmful``)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,59}$")
+    text: str = Field(min_length=1)
+    harmful: bool
+
+
 class Gate(_Strict):
     """The structural action a harm needs before it can be harmful.
 
@@ -50,7 +59,9 @@ class HarmDefinition(_Strict):
     """One harm, as loaded from a JSON file.
 
     ``authority_patterns`` lists domain suffixes of legitimate authorities (regulators,
-    government), used by harms whose exclusions treat them apart (leakage).
+    government), used by harms whose exclusions treat them apart (leakage). ``kinds``, when
+    given, sorts the cases a harm is confused with: a verdict names one, and the label is
+    ``harmful`` exactly when that kind is.
     """
 
     id: str = Field(pattern=HARM_ID_PATTERN)
@@ -62,6 +73,7 @@ class HarmDefinition(_Strict):
     gate: Gate
     examples: tuple[Example, ...] = ()
     authority_patterns: tuple[str, ...] = ()
+    kinds: tuple[Kind, ...] = ()
 
     @model_validator(mode="after")
     def _unique_rule_ids(self) -> HarmDefinition:
@@ -69,7 +81,16 @@ class HarmDefinition(_Strict):
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
             raise ValueError(f"rule ids must be unique; repeated: {', '.join(repeated)}")
+        kinds = [k.id for k in self.kinds]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("kind ids must be unique")
+        if self.kinds and len({k.harmful for k in self.kinds}) != 2:
+            raise ValueError("kinds need at least one harmful and one not harmful kind")
         return self
+
+    def kind(self, kind_id: str) -> Kind | None:
+        """The kind with this id, or ``None``."""
+        return next((k for k in self.kinds if k.id == kind_id), None)
 
 
 class HarmExtension(_Strict):
@@ -90,3 +111,4 @@ class HarmExtension(_Strict):
     gate: Gate | None = None
     examples: tuple[Example, ...] = ()
     authority_patterns: tuple[str, ...] = ()
+    kinds: tuple[Kind, ...] | None = None

@@ -72,6 +72,7 @@ class OfflineJudge:
                 confidence=finding.confidence,
                 evidence=_quotable(finding.evidence, haystack),
                 rationale=finding.rationale,
+                kind=finding.kind,
                 gate=context.gates[harm.id],
             )
         return JudgeOutcome(verdicts=verdicts)

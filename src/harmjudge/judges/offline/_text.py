@@ -23,6 +23,7 @@ class Finding:
     confidence: float
     evidence: tuple[str, ...]
     rationale: str
+    kind: str | None = None
 
 
 def sentence_with(pattern: re.Pattern[str], text: str) -> str | None:
@@ -61,5 +62,7 @@ def message_text(action: Action, *, with_narration: bool = False) -> str:
     return text.replace("\u2019", "'").replace("\u2018", "'")
 
 
-def not_harmful(rationale: str, confidence: float, *evidence: str | None) -> Finding:
-    return Finding(Label.NOT_HARMFUL, confidence, tuple(e for e in evidence if e), rationale)
+def not_harmful(
+    rationale: str, confidence: float, *evidence: str | None, kind: str | None = None
+) -> Finding:
+    return Finding(Label.NOT_HARMFUL, confidence, tuple(e for e in evidence if e), rationale, kind)

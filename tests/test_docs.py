@@ -53,6 +53,7 @@ CLI_PAGES = [
     ("report",),
     ("calibrate",),
     ("correct",),
+    ("rates",),
     ("labels",),
     ("labels", "validate"),
     ("labels", "split"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from harmjudge._version import __version__
-from harmjudge.cli import classify_cmd, evaluate_cmd, report_cmd
+from harmjudge.cli import classify_cmd, evaluate_cmd, rates_cmd, report_cmd
 from harmjudge.cli.commands import Handler, Subparsers
 from harmjudge.errors import InputError, UsageError
 from harmjudge.labels import check
@@ -202,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("harm", metavar="HARM")
 
     evaluate_cmd.register(sub, add)
+    rates_cmd.register(sub, add)
     report_cmd.register(sub, add)
 
     g = sub.add_parser("labels", help="validate and maintain the gold label set")

@@ -16,6 +16,7 @@ from harmjudge.metrics.confusion import Confusion
 from harmjudge.metrics.evaluate import Evaluation, evaluate
 from harmjudge.metrics.intervals import wilson
 from harmjudge.metrics.prevalence import CorrectedRate, corrected_rate, rogan_gladen
+from harmjudge.metrics.rates import GoldCounts, GroupRate, group_rates
 from harmjudge.metrics.verdicts import (
     VerdictRow,
     VerdictTable,
@@ -33,6 +34,8 @@ __all__ = [
     "Coverage",
     "Estimate",
     "Evaluation",
+    "GoldCounts",
+    "GroupRate",
     "McNemar",
     "Reliability",
     "Threshold",
@@ -44,6 +47,7 @@ __all__ = [
     "cohen_kappa",
     "corrected_rate",
     "evaluate",
+    "group_rates",
     "krippendorff_alpha_nominal",
     "mcnemar_exact",
     "metric",

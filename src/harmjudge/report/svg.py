@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from html import escape
 
 from harmjudge.metrics.calibration import Reliability
+from harmjudge.metrics.rates import GroupRate
 
 WIDTH, HEIGHT, PAD = 260, 220, 34
 
@@ -85,3 +86,54 @@ def threshold_svg(pairs: Sequence[tuple[float, bool]], *, title: str) -> str:
     parts.append(f'<text x="{_x(0.62)}" y="{_y(0.04)}" class="legend recall-text">recall</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def rates_svg(rows: Sequence[GroupRate], *, title: str) -> str:
+    """A dot-and-interval plot of harm rates: one line per group and harm, the observed rate
+    (filled dot, Wilson interval) and, when measured, the corrected rate (open dot, bootstrap
+    interval) on a 0–100 % axis. Labels are escaped: group values come from transcripts."""
+    names = [" · ".join(v for _, v in r.group) + f" · {r.harm} (n={r.judged})" for r in rows]
+    label_w = 20 + 7 * max((len(n) for n in names), default=10)  # ~7 px a character at 12 px
+    plot_w, row_h, top = 420, 22, 46
+    height = top + row_h * len(rows) + 40
+
+    def x(value: float) -> float:
+        return label_w + value * plot_w
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {label_w + plot_w + 30} {height}" '
+        f'width="{label_w + plot_w + 30}" height="{height}" role="img" aria-label="{escape(title)}" '
+        'font-family="sans-serif" font-size="12">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="10" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+        '<text x="10" y="36" fill="#333">● observed (Wilson 95 %)   ○ corrected for the '
+        "judge's errors (dashed: bootstrap 95 %)</text>",
+    ]
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(
+            f'<line x1="{x(tick)}" y1="{top - 4}" x2="{x(tick)}" y2="{height - 34}" stroke="#ddd"/>'
+            f'<text x="{x(tick)}" y="{height - 20}" text-anchor="middle">{tick:.0%}</text>'
+        )
+    for i, (row, name) in enumerate(zip(rows, names, strict=True)):
+        y = top + row_h * i + row_h / 2
+        parts.append(f'<text x="{label_w - 8}" y="{y + 4}" text-anchor="end">{escape(name)}</text>')
+        for est, low, high, dy, fill, dash in (
+            (row.rate, row.low, row.high, -3, "#1f4e99", ""),
+            *(
+                ((c.corrected, c.low, c.high, 4, "white", ' stroke-dasharray="4 2"'),)
+                if (c := row.corrected) is not None and c.defined
+                else ()
+            ),
+        ):
+            if math.isnan(est):
+                continue
+            if not (math.isnan(low) or math.isnan(high)):
+                parts.append(
+                    f'<line x1="{x(low):.1f}" y1="{y + dy}" x2="{x(high):.1f}" y2="{y + dy}" '
+                    f'stroke="#1f4e99" stroke-width="2"{dash}/>'
+                )
+            parts.append(
+                f'<circle cx="{x(est):.1f}" cy="{y + dy}" r="4" fill="{fill}" stroke="#1f4e99"/>'
+            )
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"

@@ -28,6 +28,7 @@ from harmjudge.batch.retry import RetryPolicy
 from harmjudge.batch.summary import render_summary
 from harmjudge.classify import resolve_judge
 from harmjudge.cli.commands import Adder, Subparsers
+from harmjudge.cli.files import STDOUT, fixed_inputs, refuse_inputs_as_outputs
 from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations.readers import SOURCE_KINDS, read_source
 from harmjudge.judges.base import Judge
@@ -35,7 +36,7 @@ from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.verdict import Classification
 from harmjudge.report.render_text import verdict_table
 from harmjudge.taxonomy.loader import Taxonomy
-from harmjudge.transcript.io import input_files
+from harmjudge.transcript.io import STDIN, input_files
 
 EXIT_INTERRUPTED = 130
 
@@ -75,7 +76,10 @@ def _seconds(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``classify`` options (all but ``--taxonomy``) to ``parser``."""
     parser.add_argument(
-        "input", nargs="*", metavar="INPUT", help="JSONL file or folder (default: bundled examples)"
+        "input",
+        nargs="*",
+        metavar="INPUT",
+        help="JSONL file or folder, - for standard input (default: bundled examples)",
     )
     parser.add_argument(
         "--from",
@@ -111,7 +115,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="write verdicts as JSONL to FILE, as they arrive; rerun to resume",
+        help="write verdicts as JSONL to FILE, as they arrive; rerun to resume (- for standard "
+        "output, in input order, not resumable)",
     )
     parser.add_argument(
         "--jsonl", action="store_true", help="print JSONL verdicts instead of the table"
@@ -224,6 +229,8 @@ def _count_items(source: str, inputs: Sequence[str | Path]) -> int | None:
         return None
     total = 0
     for path in input_files(inputs):
+        if str(path) == STDIN or (path.exists() and not path.is_file()):
+            return None  # standard input, a pipe or /dev/stdin: read once, by the run
         try:
             with path.open("rb") as handle:
                 total += sum(1 for line in handle if line.strip())
@@ -295,6 +302,11 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.source != "jsonl" and not args.input:
         raise UsageError(f"--from {args.source} needs INPUT: the results folders or logs to read")
     inputs: list[str | Path] = list(args.input) or [_bundled_examples()]
+    output = None if args.output == STDOUT else args.output
+    if args.source == "jsonl":
+        inputs = list(fixed_inputs(inputs, output))
+    else:
+        refuse_inputs_as_outputs([("-o", output)], inputs)
     price = _price(args, judge)
     redactor = Redactor()
     options = BatchOptions(
@@ -303,7 +315,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         length=LengthPolicy(max_input_tokens=args.max_input_tokens),
         budget=Budget(max_tokens=args.max_tokens, max_cost=args.max_cost),
         price=price,
-        ordered=args.output is None,
+        ordered=output is None,
         retry_unjudged=args.retry_unjudged,
     )
     cache = None
@@ -311,11 +323,10 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dry_without_cache = args.dry_run and not cache_path.exists()  # a dry run writes nothing
     if isinstance(judge, LLMJudge) and not args.no_cache and not dry_without_cache:
         cache = VerdictCache(cache_path)
-    journal = (
-        Journal(args.output, overwrite=args.overwrite, redactor=redactor) if args.output else None
-    )
+    journal = Journal(output, overwrite=args.overwrite, redactor=redactor) if output else None
     progress = progress_for(err, quiet=args.quiet or args.dry_run)
-    table: list[Classification] | None = None if args.output or args.jsonl else []
+    jsonl = args.jsonl or args.output == STDOUT
+    table: list[Classification] | None = None if output or jsonl else []
     try:
         run = BatchRun(
             judge,
@@ -339,12 +350,12 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     read_source(args.source, inputs),
                     total=_count_items(args.source, inputs),
                     progress=progress,
-                    jsonl=out if args.jsonl and not args.output else None,
+                    jsonl=out if jsonl and not output else None,
                     table=table,
                 )
             )
     except KeyboardInterrupt:
-        where = f"; rerun the same command to resume {args.output}" if args.output else ""
+        where = f"; rerun the same command to resume {output}" if output else ""
         print(f"harmjudge: interrupted{where}", file=err)
         return EXIT_INTERRUPTED
     finally:
@@ -355,9 +366,9 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     summary = run.summary()
     for line in render_summary(summary):
         print(redactor.scrub(line), file=err)
-    if args.output and summary.unjudged.get("budget"):
+    if output and summary.unjudged.get("budget"):
         print("harmjudge: raise the budget and rerun to send the rest", file=err)
-    elif args.output and summary.unjudged_items and not args.retry_unjudged:
+    elif output and summary.unjudged_items and not args.retry_unjudged:
         print("harmjudge: rerun with --retry-unjudged to send the unjudged items again", file=err)
     return 1 if summary.failed else 0
 

@@ -53,7 +53,7 @@ def _records_from_file(path: str) -> dict[str, Mapping[str, Any]]:
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(record, dict) and isinstance(record.get("verdicts"), dict) and "id" in record:
             records.setdefault(str(record["id"]), record)

@@ -270,6 +270,11 @@ def read_verdicts(
             except ValueError as exc:
                 collector.errors.append(InputError(str(exc), source=source, line=number))
                 continue
+            except RecursionError:
+                collector.errors.append(
+                    InputError("nested too deeply to read", source=source, line=number)
+                )
+                continue
             collector.add(record, source=source, line=number)
     label = name or (Path(sources[0]).stem if sources else "verdicts")
     return VerdictTable(

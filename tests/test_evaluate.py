@@ -190,7 +190,7 @@ def test_correct_command(tmp_path: Path, gold: list) -> None:
 def test_evaluate_runs_a_model_judge_through_the_batch_engine(
     tmp_path: Path, fake_openai: Any
 ) -> None:
-    from fakeopenai import tool_call
+    from harmjudge.testing.server import tool_call
 
     clear = {
         "findings": [

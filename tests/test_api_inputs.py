@@ -39,3 +39,24 @@ def test_a_single_harm_name_is_one_harm() -> None:
 def test_an_unknown_single_harm_is_named_whole() -> None:
     with pytest.raises(harmjudge.TaxonomyError, match="unknown harm 'fraud'"):
         harmjudge.classify(REPORT, harms="fraud", judge="offline")
+
+
+def test_instructor_retry_dumps_stay_off_stderr_from_the_api() -> None:
+    import subprocess
+    import sys
+
+    script = """
+import harmjudge
+from harmjudge.testing.server import FakeOpenAI
+with FakeOpenAI() as server:
+    server.faults = {"schema_invalid": 1.0}
+    with harmjudge.LLMJudge("m", base_url=server.base_url) as judge:
+        result = harmjudge.classify("Sent the weekly report.", harms="blackmail", judge=judge)
+print(result["blackmail"].reason.value)
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "parse_failure"
+    assert proc.stderr == ""

@@ -148,7 +148,7 @@ def test_dev_stdin_is_read(tmp_path: Path) -> None:
 
 def test_standard_input_errors_name_it() -> None:
     proc = harmjudge("classify", "-", "--jsonl", stdin='{"id": "x"}\n')
-    assert proc.returncode == 1
+    assert proc.returncode == 3  # nothing judged
     assert "harmjudge: <stdin>:1 item 'x': give exactly one of 'text' or 'messages'" in proc.stderr
 
 

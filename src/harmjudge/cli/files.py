@@ -60,7 +60,11 @@ def refuse_inputs_as_outputs(
 
 def fixed_inputs(inputs: Sequence[str | Path], output: str | None) -> list[Path]:
     """The JSONL files of ``inputs`` (folders expanded now, once), without ``output``: a run
-    never reads the file it writes, even when that file lies in an input folder."""
+    never reads the file it writes, even when that file lies in an input folder. A missing
+    input is a usage error."""
+    for raw in inputs:
+        if str(raw) != STDIN and not Path(raw).exists():
+            raise UsageError(f"{raw}: no such file or folder (INPUT)")
     refuse_inputs_as_outputs([("-o", output)], inputs)
     files = input_files(inputs)
     if output in (None, STDOUT):

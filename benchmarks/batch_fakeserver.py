@@ -1,4 +1,4 @@
-"""The project's test server (tests/fakeopenai.py) in a process of its own, for the benchmarks.
+"""The project's test server (harmjudge.testing.server) in a process of its own, for the benchmarks.
 
     python benchmarks/batch_fakeserver.py LATENCY_SECONDS
 
@@ -10,19 +10,13 @@ it apart keeps the server's work off the measured client's CPU and GIL.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-
-from fakeopenai import FakeOpenAI, Reply, tool_call
+from harmjudge.testing.server import FakeOpenAI, Reply, requested_harms, tool_call
 
 
 def reply(request: dict[str, Any]) -> Reply:
     """One valid finding per requested harm (not harmful, no evidence)."""
-    params = request["tools"][0]["function"]["parameters"]
-    harm = params["$defs"]["Finding"]["properties"]["harm"]
-    harms = list(harm["enum"]) if "enum" in harm else [harm["const"]]
     findings = [
         {
             "harm": h,
@@ -31,7 +25,7 @@ def reply(request: dict[str, Any]) -> Reply:
             "label": "not_harmful",
             "confidence": 0.9,
         }
-        for h in harms
+        for h in requested_harms(request)
     ]
     return tool_call(None, {"findings": findings})
 

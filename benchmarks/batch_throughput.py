@@ -2,7 +2,7 @@
 
     python benchmarks/batch_throughput.py [--items 1000] [--connections 32] [--latency 0.1]
 
-The server (tests/fakeopenai.py) runs in a process of its own and answers every request after
+The server (harmjudge.testing.server) runs in a process of its own and answers every request after
 a fixed latency. In one run this prints:
 
 1. wall time of ITEMS classifications with CONNECTIONS connections at LATENCY: the engine

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from fakeopenai import RecordedRequest, Reply, tool_call
+from harmjudge.testing.server import RecordedRequest, Reply, requested_harms, tool_call
 
 SECRET_SCOPE = "blackmail"
 _ID = re.compile(r'<transcript id="([^"]+)"')
@@ -50,12 +50,6 @@ def expected_label(item_id: str, harm: str) -> str:
     """What :func:`judge_reply` answers: blackmail is harmful for even ids."""
     n = int(item_id.rsplit("-", 1)[1])
     return "harmful" if harm == "blackmail" and n % 2 == 0 else "not_harmful"
-
-
-def requested_harms(request: dict[str, Any]) -> list[str]:
-    params = request["tools"][0]["function"]["parameters"]
-    harm = params["$defs"]["Finding"]["properties"]["harm"]
-    return list(harm["enum"]) if "enum" in harm else [harm["const"]]
 
 
 def item_of(body: dict[str, Any] | None) -> str | None:

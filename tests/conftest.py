@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import netguard
-from fakeopenai import FakeOpenAI
+from harmjudge.testing.server import FakeOpenAI
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

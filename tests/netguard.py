@@ -65,7 +65,7 @@ def _check(host: object, action: str) -> None:
     if not is_loopback(host):
         message = (
             f"netguard: blocked {action} to {host!r}; tests may only talk to "
-            "127.0.0.0/8 or ::1 (use tests/fakeopenai.FakeOpenAI for the OpenAI API)"
+            "127.0.0.0/8 or ::1 (use harmjudge.testing.server.FakeOpenAI for the OpenAI API)"
         )
         with _lock:
             violations.append(message)

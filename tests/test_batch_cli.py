@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from batch_helpers import classify, item_of, judge_reply, read_jsonl, transcript, write_jsonl
-from fakeopenai import FakeOpenAI, Reply, http_error
 from harmjudge.batch import ItemResult, LineProgress, NoProgress, Origin, RichProgress
 from harmjudge.batch.progress import progress_for
+from harmjudge.testing.server import FakeOpenAI, Reply, http_error
 
 SECRET = "sk-test-SECRET-never-written-4242"
 

@@ -18,7 +18,6 @@ from batch_helpers import (
     requested_items,
     transcript,
 )
-from fakeopenai import FakeOpenAI, Reply, hang, http_error, malformed_body, tool_call
 from harmjudge import (
     Judge,
     JudgeContext,
@@ -42,6 +41,7 @@ from harmjudge.batch import (
     VerdictCache,
 )
 from harmjudge.taxonomy.model import HarmDefinition
+from harmjudge.testing.server import FakeOpenAI, Reply, hang, http_error, malformed_body, tool_call
 
 NO_WAIT = RetryPolicy(base_delay=0.0)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 from batch_helpers import expected_label, judge_reply, transcript
-from fakeopenai import FakeOpenAI
 from harmjudge import Label, LLMJudge
 from harmjudge.batch import BatchOptions, BatchRun, Origin, RetryPolicy, render_summary
+from harmjudge.testing.server import FakeOpenAI
 
 FAULTS = {
     "429": 0.05,

@@ -21,7 +21,7 @@ from batch_helpers import (
     transcript,
     write_jsonl,
 )
-from fakeopenai import FakeOpenAI, Reply, http_error
+from harmjudge.testing.server import FakeOpenAI, Reply, http_error
 
 HELPER = Path(__file__).resolve().parent / "batch_helpers.py"
 

@@ -95,9 +95,9 @@ def test_unknown_harm_is_a_one_line_usage_error() -> None:
 
 
 def test_missing_input_file(tmp_path: Path) -> None:
-    code, _, err = run("classify", str(tmp_path / "nope.jsonl"))
-    assert code == 1
-    assert f"harmjudge: {tmp_path / 'nope.jsonl'}: cannot open" in err
+    code, out, err = run("classify", str(tmp_path / "nope.jsonl"))
+    assert (code, out) == (2, "")
+    assert err == f"harmjudge: error: {tmp_path / 'nope.jsonl'}: no such file or folder (INPUT)\n"
 
 
 def test_taxonomy_list_and_show(tmp_path: Path) -> None:

@@ -87,3 +87,33 @@ def test_docs_links_resolve() -> None:
             if target.startswith(("http://", "https://")):
                 continue
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def quickstart_server_commands() -> list[str]:
+    text = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
+    section = text.split("## Try the LLM judge without a provider", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.+?)\n```", section, re.DOTALL)
+    return block.splitlines()
+
+
+def test_quickstart_llm_section_runs_as_written(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    commands = quickstart_server_commands()
+    assert len(commands) == 3
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for command in commands:
+        proc = subprocess.run(
+            ["bash", "-c", command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+        assert "Traceback" not in proc.stderr
+    assert {p.name for p in tmp_path.iterdir()} <= {"user-cache"}  # the tests' verdict cache

@@ -96,9 +96,9 @@ def test_bad_verdict_lines_are_reported_and_the_rest_read(tmp_path: Path) -> Non
     assert list(table.rows) == [("a", "leakage")]
     assert [str(e) for e in table.errors] == [
         f"{path}:2: Expecting value: line 1 column 1 (char 0)",
-        f"{path}:3 item 'b': label 'maybe' is not mapped; known labels: 0, 1, false, harmful, no, not_harmful, true, unjudged, yes (map more with --label)",
+        f"{path}:3 item 'b': label 'maybe' is not mapped; known labels: 0, 1, false, harmful, no, not_harmful, true, unjudged, yes (map more with labels=)",
         f"{path}:4 item 'a': duplicate verdict for harm 'leakage'",
-        f"{path}:5 item 'c': missing field 'label' (map fields with --field)",
+        f"{path}:5 item 'c': missing field 'label' (map fields with fields=)",
     ]
 
 
@@ -180,9 +180,12 @@ def test_correct_command(tmp_path: Path, gold: list) -> None:
             for n in range(100)
         ],
     )
-    code, out, _ = run("correct", str(run_file), "--harm", "leakage", "--resamples", "200")
+    code, out, _ = run(
+        "correct", str(run_file), "--judge", "offline", "--harm", "leakage", "--resamples", "200"
+    )
     assert code == 0
     assert out.startswith(
+        f"judge: offline (judge offline); run: {run_file}\n"
         "leakage: observed 0.316 (30/95 judged, 5 unjudged); sensitivity 0.87, specificity 0.98 on test; corrected "
     )
 
@@ -190,7 +193,7 @@ def test_correct_command(tmp_path: Path, gold: list) -> None:
 def test_evaluate_runs_a_model_judge_through_the_batch_engine(
     tmp_path: Path, fake_openai: Any
 ) -> None:
-    from fakeopenai import tool_call
+    from harmjudge.testing.server import tool_call
 
     clear = {
         "findings": [

@@ -19,7 +19,7 @@ import pytest
 from instructor.core import IncompleteOutputException, InstructorRetryException
 
 import netguard
-from fakeopenai import (
+from harmjudge.testing.server import (
     FakeOpenAI,
     content,
     hang,

@@ -340,9 +340,9 @@ def test_records_are_read_like_verdict_lines() -> None:
     )
     assert table.rows == {("a", "leakage"): VerdictRow(label="harmful")}
     assert [str(e) for e in table.errors] == [
-        "theirs.csv:2 item 'b': label 'maybe' is not mapped; known labels: 0, 1, false, harmful, leak, no, not_harmful, true, unjudged, yes (map more with --label)",
+        "theirs.csv:2 item 'b': label 'maybe' is not mapped; known labels: 0, 1, false, harmful, leak, no, not_harmful, true, unjudged, yes (map more with labels=)",
         "theirs.csv:3 item 'a': duplicate verdict for harm 'leakage'",
-        "theirs.csv:4: missing field 'sample' (map fields with --field)",
+        "theirs.csv:4: missing field 'sample' (map fields with fields=)",
     ]
     with pytest.raises(UsageError, match="The 'fields' parameter of table_from_records maps only"):
         table_from_records([], name="x", fields={"judge": "who"})

@@ -88,7 +88,7 @@ def test_verdicts_from_a_dataframe() -> None:
         ("b", "leakage"): VerdictRow(label="not_harmful", confidence=0.2),
     }
     assert [str(e) for e in table.errors] == [
-        "<dataframe>:3 item 'c': missing field 'verdict' (map fields with --field)"
+        "<dataframe>:3 item 'c': missing field 'verdict' (map fields with fields=)"
     ]
     with pytest.raises(UsageError, match="The 'fields' parameter of table_from_dataframe"):
         table_from_dataframe(frame, name="x", fields={"who": "sample"})

@@ -11,7 +11,6 @@ from typing import Any
 import instructor
 import pytest
 
-from fakeopenai import FakeOpenAI, content, http_error, refusal, tool_call, truncated
 from harmjudge import (
     Classification,
     Label,
@@ -22,6 +21,7 @@ from harmjudge import (
     classify,
 )
 from harmjudge.judges.schema import reply_model
+from harmjudge.testing.server import FakeOpenAI, content, http_error, refusal, tool_call, truncated
 
 TRANSCRIPT = {
     "id": "t-1",

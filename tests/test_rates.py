@@ -159,3 +159,19 @@ def test_hostile_group_values_stay_inert_in_the_plot(tmp_path: Path) -> None:
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
     assert "<b>" not in svg
+
+
+def test_rates_never_writes_over_its_input_and_reads_stdin(
+    verdicts: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_file, _ = verdicts
+    before = run_file.read_bytes()
+    code, _, err = run("rates", str(run_file), "-o", str(run_file))
+    assert code == 2
+    assert "names an input of this run" in err
+    assert run_file.read_bytes() == before
+    monkeypatch.setattr("sys.stdin", io.StringIO(before.decode()))
+    code, out, err = run("rates", "-", "--by", "model", "-q")
+    assert code == 0
+    assert err == ""
+    assert "model-a" in out

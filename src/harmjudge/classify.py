@@ -66,7 +66,7 @@ def _prepare(
     taxonomy: Taxonomy | None,
 ) -> _Prepared:
     tax = taxonomy if taxonomy is not None else Taxonomy.builtin()
-    selected = tax.select(list(harms) if harms is not None else None)
+    selected = tax.select(harms)
     started = time.perf_counter()
     return _Prepared(
         context=build_context(parse_transcript(transcript), selected),
@@ -97,7 +97,8 @@ def classify(
     *,
     taxonomy: Taxonomy | None = None,
 ) -> Classification:
-    """Classify one transcript for ``harms`` (all of the taxonomy's when ``None``).
+    """Classify one transcript for ``harms`` (all of the taxonomy's when ``None``; one harm id
+    may be given as a string).
 
     ``transcript`` is a dict in the interchange format, a string, a list of chat messages or a
     parsed transcript. A judge failure gives ``unjudged`` verdicts, never ``not_harmful``.

@@ -34,6 +34,11 @@ def invalid_parameter(function: str, name: str, allowed: str, got: object) -> Us
     return UsageError(f"The {name!r} parameter of {function} must be {allowed}. Got {got!r}.")
 
 
+class MissingAPIKeyError(UsageError):
+    """An LLM judge for a provider's endpoint has no API key (``api_key=`` or
+    ``OPENAI_API_KEY``)."""
+
+
 class TaxonomyError(UsageError):
     """A harm definition file is missing, unreadable or invalid.
 

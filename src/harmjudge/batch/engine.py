@@ -253,7 +253,7 @@ class BatchRun:
     ) -> None:
         self.judge = judge
         self.taxonomy = taxonomy if taxonomy is not None else Taxonomy.builtin()
-        self.harms = self.taxonomy.select(list(harms) if harms is not None else None)
+        self.harms = self.taxonomy.select(harms)
         self.options = options if options is not None else BatchOptions()
         self.cache = None if isinstance(judge, OfflineJudge) else cache
         self.journal = journal

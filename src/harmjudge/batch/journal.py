@@ -10,7 +10,8 @@ same command reads the journal back and sends only what it lacks:
 - an error record is never final: its line is read (and reported) again.
 
 A last line cut short by a crash is dropped. When a run completes, the journal is rewritten
-once, atomically, with one record per item in input order (a later record for an item
+once, atomically (through a temporary ``.OUT.PID.tmp`` beside it, which the next run deletes
+if a kill left it there), with one record per item in input order (a later record for an item
 replaces an earlier one; classifications of items no longer in the input are kept at the end,
 error records of such items dropped), so a resumed run ends with the same file as an
 uninterrupted one. While a run writes it, the file is locked against a second run.
@@ -21,6 +22,7 @@ provenance (model, prompt, harms, sampling…) is refused with a :class:`UsageEr
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -107,6 +109,7 @@ class Journal:
                 ) from None
         self._fd = fd
         try:
+            self._remove_orphans()
             if self.overwrite:
                 os.ftruncate(fd, 0)
             else:
@@ -115,6 +118,18 @@ class Journal:
         except BaseException:
             self.close()
             raise
+
+    def _temporary(self, pid: int) -> Path:
+        """The file :meth:`finalize` writes before it replaces the journal."""
+        return self.path.with_name(f".{self.path.name}.{pid}.tmp")
+
+    def _remove_orphans(self) -> None:
+        """Delete the temporary files that runs killed in :meth:`finalize` left behind (with
+        the lock held, no other run is writing one)."""
+        prefix = f".{self.path.name}."
+        for tmp in self.path.parent.glob(glob.escape(prefix) + "*.tmp"):
+            if tmp.name[len(prefix) : -len(".tmp")].isdigit():
+                tmp.unlink(missing_ok=True)
 
     def _scan(self, provenance: Mapping[str, Any] | None, *, truncate: bool) -> None:
         assert self._fd is not None
@@ -135,7 +150,7 @@ class Journal:
     ) -> None:
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             record = None
         if not isinstance(record, dict) or "id" not in record:
             self.foreign_lines += 1  # not ours: kept in place, never read as a result
@@ -206,7 +221,7 @@ class Journal:
             raise UsageError("the journal is not open")
         wanted = set(order)
         extra = [k for k, e in self._entries.items() if k not in wanted and e.status != "error"]
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp = self._temporary(os.getpid())
         try:
             with open(tmp, "wb") as out:
                 for key in (*order, *extra):

@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
@@ -25,19 +24,26 @@ from harmjudge.batch.journal import Journal
 from harmjudge.batch.progress import Progress, progress_for
 from harmjudge.batch.redact import Redactor
 from harmjudge.batch.retry import RetryPolicy
-from harmjudge.batch.summary import render_summary
-from harmjudge.classify import resolve_judge
-from harmjudge.cli.commands import Adder, Subparsers
+from harmjudge.batch.summary import BatchSummary, render_summary
+from harmjudge.cli.commands import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NOTHING,
+    EXIT_OK,
+    Adder,
+    Subparsers,
+)
+from harmjudge.cli.files import STDOUT, fixed_inputs, refuse_inputs_as_outputs
+from harmjudge.cli.messages import Messages
 from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations.readers import SOURCE_KINDS, read_source
 from harmjudge.judges.base import Judge
-from harmjudge.judges.llm import LLMJudge
+from harmjudge.judges.llm import LLMJudge, judge_from_env
+from harmjudge.judges.offline import OfflineJudge
 from harmjudge.judges.verdict import Classification
 from harmjudge.report.render_text import verdict_table
 from harmjudge.taxonomy.loader import Taxonomy
-from harmjudge.transcript.io import input_files
-
-EXIT_INTERRUPTED = 130
+from harmjudge.transcript.io import STDIN, input_files
 
 
 def _bundled_examples() -> Path:
@@ -75,7 +81,10 @@ def _seconds(text: str) -> float:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``classify`` options (all but ``--taxonomy``) to ``parser``."""
     parser.add_argument(
-        "input", nargs="*", metavar="INPUT", help="JSONL file or folder (default: bundled examples)"
+        "input",
+        nargs="*",
+        metavar="INPUT",
+        help="JSONL file or folder, - for standard input (default: bundled examples)",
     )
     parser.add_argument(
         "--from",
@@ -111,7 +120,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="FILE",
-        help="write verdicts as JSONL to FILE, as they arrive; rerun to resume",
+        help="write verdicts as JSONL to FILE, as they arrive; rerun to resume (- for standard "
+        "output, in input order, not resumable)",
     )
     parser.add_argument(
         "--jsonl", action="store_true", help="print JSONL verdicts instead of the table"
@@ -184,15 +194,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="longer transcripts are not sent: unjudged (too_long) "
         f"(default: {DEFAULT_MAX_INPUT_TOKENS})",
     )
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress report")
 
 
 def _make_judge(args: argparse.Namespace) -> Judge:
-    spec: str | None = args.judge
+    """--judge, else $HARMJUDGE_MODEL, else the offline judge (the summary names it)."""
+    spec: str | None = args.judge or judge_from_env()
     if spec is None and args.base_url:
         raise UsageError("--base-url needs --judge MODEL")
     if spec in (None, "offline"):
-        return resolve_judge(spec)
+        return OfflineJudge()
     assert spec is not None
     return LLMJudge(
         spec,
@@ -224,6 +234,8 @@ def _count_items(source: str, inputs: Sequence[str | Path]) -> int | None:
         return None
     total = 0
     for path in input_files(inputs):
+        if str(path) == STDIN or (path.exists() and not path.is_file()):
+            return None  # standard input, a pipe or /dev/stdin: read once, by the run
         try:
             with path.open("rb") as handle:
                 total += sum(1 for line in handle if line.strip())
@@ -232,23 +244,18 @@ def _count_items(source: str, inputs: Sequence[str | Path]) -> int | None:
     return total
 
 
-def _reported(items: Iterable[BatchInput], err: TextIO) -> Iterator[BatchInput]:
+def _reported(items: Iterable[BatchInput], messages: Messages) -> Iterator[BatchInput]:
     for item in items:
         if isinstance(item, InputError):
-            print(f"harmjudge: {item}", file=err)
+            messages.error(item)
         yield item
 
 
-@contextlib.contextmanager
-def _quiet_instructor() -> Iterator[None]:
-    """instructor logs every failed attempt at ERROR; the verdict already records it."""
-    logger = logging.getLogger("instructor")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
+def exit_status(summary: BatchSummary) -> int:
+    """0 when every item was judged, 3 when none was (every one unjudged or an error), else 1."""
+    if not summary.failed:
+        return EXIT_OK
+    return EXIT_NOTHING if summary.failed == summary.items else EXIT_FAILED
 
 
 async def _drive(
@@ -257,13 +264,14 @@ async def _drive(
     *,
     total: int | None,
     progress: Progress,
+    messages: Messages,
     jsonl: TextIO | None,
     table: list[Classification] | None,
 ) -> None:
     async with contextlib.aclosing(run.results(items, total=total)) as stream:
         async for result in stream:
             if result.error is not None:
-                progress.message(f"harmjudge: {result.error.message()}")
+                messages.error(result.error.message(), kind=result.error.detail)
             if jsonl is not None:
                 text = json.dumps(result.to_json(), ensure_ascii=False)
                 print(run.redactor.scrub(text), file=jsonl, flush=True)
@@ -291,10 +299,16 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """
     taxonomy = Taxonomy.load(*args.taxonomy) if args.taxonomy else Taxonomy.builtin()
     harms = [h.id for h in taxonomy.select(args.harm)]
+    messages = Messages(err, quiet=args.quiet)
     judge = _make_judge(args)
     if args.source != "jsonl" and not args.input:
         raise UsageError(f"--from {args.source} needs INPUT: the results folders or logs to read")
     inputs: list[str | Path] = list(args.input) or [_bundled_examples()]
+    output = None if args.output == STDOUT else args.output
+    if args.source == "jsonl":
+        inputs = list(fixed_inputs(inputs, output))
+    else:
+        refuse_inputs_as_outputs([("-o", output)], inputs)
     price = _price(args, judge)
     redactor = Redactor()
     options = BatchOptions(
@@ -303,7 +317,7 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         length=LengthPolicy(max_input_tokens=args.max_input_tokens),
         budget=Budget(max_tokens=args.max_tokens, max_cost=args.max_cost),
         price=price,
-        ordered=args.output is None,
+        ordered=output is None,
         retry_unjudged=args.retry_unjudged,
     )
     cache = None
@@ -311,11 +325,11 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     dry_without_cache = args.dry_run and not cache_path.exists()  # a dry run writes nothing
     if isinstance(judge, LLMJudge) and not args.no_cache and not dry_without_cache:
         cache = VerdictCache(cache_path)
-    journal = (
-        Journal(args.output, overwrite=args.overwrite, redactor=redactor) if args.output else None
-    )
+    journal = Journal(output, overwrite=args.overwrite, redactor=redactor) if output else None
     progress = progress_for(err, quiet=args.quiet or args.dry_run)
-    table: list[Classification] | None = None if args.output or args.jsonl else []
+    messages.write = progress.message
+    jsonl = args.jsonl or args.output == STDOUT
+    table: list[Classification] | None = None if output or jsonl else []
     try:
         run = BatchRun(
             judge,
@@ -328,38 +342,40 @@ def cmd_classify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             redactor=redactor,
         )
         if args.dry_run:
-            plan = run.plan(_reported(read_source(args.source, inputs), err))
+            plan = run.plan(_reported(read_source(args.source, inputs), messages))
+            messages.close()
             for line in plan.render():
                 print(line, file=out)
-            return 1 if plan.errors else 0
-        with _quiet_instructor():
-            asyncio.run(
-                _drive(
-                    run,
-                    read_source(args.source, inputs),
-                    total=_count_items(args.source, inputs),
-                    progress=progress,
-                    jsonl=out if args.jsonl and not args.output else None,
-                    table=table,
-                )
+            return EXIT_FAILED if plan.errors else EXIT_OK
+        asyncio.run(
+            _drive(
+                run,
+                read_source(args.source, inputs),
+                total=_count_items(args.source, inputs),
+                progress=progress,
+                messages=messages,
+                jsonl=out if jsonl and not output else None,
+                table=table,
             )
+        )
     except KeyboardInterrupt:
-        where = f"; rerun the same command to resume {args.output}" if args.output else ""
+        where = f"; rerun the same command to resume {output}" if output else ""
         print(f"harmjudge: interrupted{where}", file=err)
         return EXIT_INTERRUPTED
     finally:
+        messages.write = messages.print
+        messages.close()
         if cache is not None:
             cache.close()
     if table is not None:
         print(verdict_table(table, harms), file=out)
     summary = run.summary()
-    for line in render_summary(summary):
-        print(redactor.scrub(line), file=err)
-    if args.output and summary.unjudged.get("budget"):
-        print("harmjudge: raise the budget and rerun to send the rest", file=err)
-    elif args.output and summary.unjudged_items and not args.retry_unjudged:
-        print("harmjudge: rerun with --retry-unjudged to send the unjudged items again", file=err)
-    return 1 if summary.failed else 0
+    messages.lines([redactor.scrub(line) for line in render_summary(summary)])
+    if output and summary.unjudged.get("budget"):
+        messages.note("raise the budget and rerun to send the rest")
+    elif output and summary.unjudged_items and not args.retry_unjudged:
+        messages.note("rerun with --retry-unjudged to send the unjudged items again")
+    return exit_status(summary)
 
 
 def register(sub: Subparsers, add: Adder) -> None:

@@ -6,13 +6,30 @@ import argparse
 import json
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from harmjudge.cli.commands import Adder, Subparsers
+from harmjudge.cli.commands import EXIT_FAILED, EXIT_OK, Adder, Subparsers
+from harmjudge.cli.files import STDOUT, refuse_inputs_as_outputs, write_output
+from harmjudge.cli.messages import Messages
 from harmjudge.cli.report_cmd import add_report_outputs, write_report
-from harmjudge.cli.sources import add_judge_sources, gold_items, judge_runs, pairs
+from harmjudge.cli.sources import (
+    JudgeRun,
+    add_judge_sources,
+    file_provenance,
+    gold_folder,
+    gold_items,
+    judge_runs,
+    labels_root,
+    looks_like_transcripts,
+    pairs,
+    provenance_difference,
+    records_from_file,
+    scored_status,
+    source_paths,
+    transcripts_not_verdicts,
+)
 from harmjudge.errors import UsageError
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
 from harmjudge.metrics.binary import UndefinedMetricWarning
@@ -27,21 +44,55 @@ def _split_items(items: Sequence[GoldItem], split: str) -> list[GoldItem]:
     return [i for i in items if split == "all" or i.split == split]
 
 
+def _outputs_apart_from_inputs(args: argparse.Namespace, *flags: str) -> None:
+    """Refuse an output flag (``-o``, ``--report``…) that names one of the command's inputs."""
+    inputs: list[str | Path] = list(source_paths(args))
+    inputs += sorted(gold_folder(labels_root(args.labels)).rglob("*"))
+    if getattr(args, "run", None):
+        inputs.append(args.run)
+    outputs = [(flag, getattr(args, flag.lstrip("-").replace("-", "_"))) for flag in flags]
+    refuse_inputs_as_outputs([("-o" if f == "--output" else f, p) for f, p in outputs], inputs)
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with NaN (an undefined value) as ``null``, so the JSON is valid."""
+    if isinstance(data, float) and math.isnan(data):
+        return None
+    if isinstance(data, Mapping):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(v) for v in data]
+    return data
+
+
+def _emit(args: argparse.Namespace, text: str, data: Any, out: TextIO, messages: Messages) -> None:
+    """Print ``text``, or ``data`` as JSON with --format json, on -o FILE (default: stdout)."""
+    body = text if args.format == "text" else json.dumps(_finite(data), indent=2) + "\n"
+    write_output(args.output, body, out)
+    if args.output != STDOUT:
+        messages.note(f"wrote {args.output}")
+
+
 def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Measure judges against the gold labels: every agreement metric with its interval, by harm,
-    layer and slice, beside the human annotators, and McNemar tests between judges.
+    """Measure judges against the gold labels: every agreement metric with its interval, by
+    harm, layer and slice, beside the human annotators, and McNemar tests between judges.
 
     Without --judge or --verdicts, the offline judge is run over the bundled gold labels. The
-    full result is written as JSON (default: evaluation.json); --report also writes the audit
-    report of the first judge.
+    terminal report goes to standard output (with the slices chosen with --slice); the full
+    result is written as JSON (default: evaluation.json; -o - prints it instead of the report);
+    --report also writes the audit report of the first judge.
 
     Example:
 
         harmjudge evaluate --split test --judge offline --verdicts other=other_judge.jsonl
     """
+    messages = Messages(err, quiet=args.quiet)
+    _outputs_apart_from_inputs(args, "--output", "--report", "--markdown")
     items = gold_items(args)
     chosen = _split_items(items, args.split)
-    runs = judge_runs(args, chosen, err)
+    harms = list(args.harm or GOLD_HARMS)
+    runs = judge_runs(args, chosen, messages)
+    status = scored_status(runs, items, chosen, harms, messages)
     tables = [r.table for r in runs]
     zero_division: str | float = (
         args.zero_division if args.zero_division == "warn" else float(args.zero_division)
@@ -66,12 +117,10 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if issubclass(w.category, UndefinedMetricWarning)
     )
     for note in notes:
-        print(
-            f"harmjudge: note: {note}; shown as n/a (choose a value with --zero-division)", file=err
-        )
-    print(evaluation_report(result), file=out, end="")
+        messages.note(f"note: {note}; shown as n/a (choose a value with --zero-division)")
+    if args.output != STDOUT:
+        print(evaluation_report(result, slices=args.slice or ()), file=out, end="")
     if args.report:
-        harms = list(args.harm or GOLD_HARMS)
         write_report(
             items,
             runs[0],
@@ -80,13 +129,21 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             output=args.report,
             markdown=args.markdown,
             agreements=args.agreements,
-            err=err,
+            out=out,
+            messages=messages,
         )
-    Path(args.output).write_text(
-        json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    write_output(
+        args.output, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", out
     )
-    print(f"wrote the full result to {args.output}", file=err)
-    return 1 if any(t.errors for t in tables) else 0
+    if args.output != STDOUT:
+        messages.note(f"wrote the full result to {args.output}")
+    return max(status, EXIT_FAILED if any(t.errors for t in tables) else EXIT_OK)
+
+
+def _one_judge(runs: Sequence[JudgeRun], command: str) -> JudgeRun:
+    if len(runs) != 1:
+        raise UsageError(f"{command} takes one judge: one --judge or one --verdicts")
+    return runs[0]
 
 
 def cmd_calibrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -94,18 +151,22 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     Prints reliability bins, the expected calibration error and the Brier score on the --split
     items, and, with --target-precision or --target-recall, the threshold on P(harmful) chosen
-    on the dev split and what it gives on the test split.
+    on the dev split and what it gives on the test split. --format json gives the same as JSON.
 
     Example:
 
         harmjudge calibrate --verdicts llm=verdicts.jsonl --target-precision 0.9
     """
+    messages = Messages(err, quiet=args.quiet)
+    _outputs_apart_from_inputs(args, "--output")
     items = gold_items(args)
-    tables = [r.table for r in judge_runs(args, items, err)]
-    if len(tables) != 1:
-        raise UsageError("calibrate takes one judge: one --judge or one --verdicts")
-    table = tables[0]
-    for harm in args.harm or GOLD_HARMS:
+    harms = list(args.harm or GOLD_HARMS)
+    run = _one_judge(judge_runs(args, items, messages), "calibrate")
+    status = scored_status([run], items, _split_items(items, args.split), harms, messages)
+    table = run.table
+    lines: list[str] = [f"judge: {run.describe()}"]
+    data: dict[str, Any] = {"judge": table.name, "provenance": run.provenance, "harms": {}}
+    for harm in harms:
 
         def pairs(split: str, harm: str = harm) -> tuple[list[float], list[bool]]:
             rows = [
@@ -117,15 +178,14 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         p, y = pairs(args.split)
         result = reliability(p, y, n_bins=args.bins, strategy=args.strategy)
-        print(
-            f"{table.name} · {harm} · {args.split} split: ECE {format_number(result.ece, 3)}, Brier {format_number(result.brier, 3)}, {result.n} items with a confidence",
-            file=out,
+        entry: dict[str, Any] = {"split": args.split, "reliability": result.to_json()}
+        lines.append(
+            f"{table.name} · {harm} · {args.split} split: ECE {format_number(result.ece, 3)}, Brier {format_number(result.brier, 3)}, {result.n} items with a confidence"
         )
-        print("  bin           items  mean P(harmful)  observed harmful", file=out)
+        lines.append("  bin           items  mean P(harmful)  observed harmful")
         for b in result.bins:
-            print(
-                f"  [{b.low:.2f}, {b.high:.2f})  {b.count:5d}  {format_number(b.mean_p):>15}  {format_number(b.observed):>16}",
-                file=out,
+            lines.append(
+                f"  [{b.low:.2f}, {b.high:.2f})  {b.count:5d}  {format_number(b.mean_p):>15}  {format_number(b.observed):>16}"
             )
         if args.target_precision is not None or args.target_recall is not None:
             dev_p, dev_y = pairs("dev")
@@ -136,64 +196,107 @@ def cmd_calibrate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 target_recall=args.target_recall,
             )
             line = f"  threshold for {chosen.target} >= {chosen.goal}: "
+            entry["threshold"] = {"dev": chosen.to_json()}
             if math.isnan(chosen.threshold):
-                print(line + "no threshold reaches it on the dev split", file=out)
+                lines.append(line + "no threshold reaches it on the dev split")
             else:
                 test_p, test_y = pairs("test")
-                tp = sum(
-                    1 for q, t in zip(test_p, test_y, strict=True) if q >= chosen.threshold and t
-                )
-                fp = sum(
-                    1
-                    for q, t in zip(test_p, test_y, strict=True)
-                    if q >= chosen.threshold and not t
-                )
-                fn = sum(
-                    1 for q, t in zip(test_p, test_y, strict=True) if q < chosen.threshold and t
-                )
+                said = [q >= chosen.threshold for q in test_p]
+                tp = sum(1 for s, t in zip(said, test_y, strict=True) if s and t)
+                fp = sum(1 for s, t in zip(said, test_y, strict=True) if s and not t)
+                fn = sum(1 for s, t in zip(said, test_y, strict=True) if not s and t)
                 test_precision = tp / (tp + fp) if tp + fp else math.nan
                 test_recall = tp / (tp + fn) if tp + fn else math.nan
-                print(
+                entry["threshold"]["test"] = {
+                    "precision": None if math.isnan(test_precision) else test_precision,
+                    "recall": None if math.isnan(test_recall) else test_recall,
+                }
+                lines.append(
                     line
                     + f"P(harmful) >= {chosen.threshold:.3f} (dev: precision {format_number(chosen.precision)}, "
                     f"recall {format_number(chosen.recall)}; test: precision {format_number(test_precision)}, "
-                    f"recall {format_number(test_recall)})",
-                    file=out,
+                    f"recall {format_number(test_recall)})"
                 )
-    return 0
+        data["harms"][harm] = entry
+    _emit(args, "\n".join(lines) + "\n", data, out, messages)
+    return max(status, EXIT_FAILED if table.errors else EXIT_OK)
+
+
+def _run_provenance(path: str) -> Mapping[str, Any] | None:
+    records = records_from_file(path)
+    return file_provenance(records) if records else None
 
 
 def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Correct a run's observed harm rate for the judge's errors (Rogan–Gladen).
 
-    RUN holds the judge's verdicts on unlabelled transcripts; the judge's sensitivity and
-    specificity are measured on the gold labels of --split with the same judge (--judge, or
-    --verdicts holding its verdicts on the gold items). The interval resamples both the run and
-    the gold-set measurement. Unjudged verdicts of the run are counted apart.
+    RUN holds the judge's verdicts on unlabelled transcripts (harmjudge classify's output, or
+    rows mapped with --field); the judge's sensitivity and specificity are measured on the gold
+    labels of --split with the same judge: --verdicts holding its verdicts on the gold items, or
+    --judge to run it on them now (one of the two is required). When both sides carry
+    harmjudge's provenance, a different judge (model, prompt, harm versions…) is refused unless
+    --force. The interval resamples both the run and the gold-set measurement. Unjudged
+    verdicts of the run are counted apart.
 
     Example:
 
         harmjudge correct new_model_run.jsonl --verdicts gold_run.jsonl --split test
     """
-    items = _split_items(gold_items(args), args.split)
-    tables = [r.table for r in judge_runs(args, items, err)]
-    if len(tables) != 1:
-        raise UsageError("correct takes one judge: one --judge or one --verdicts")
-    gold_table = tables[0]
-    run = read_verdicts(
+    messages = Messages(err, quiet=args.quiet)
+    if not Path(args.run).exists():
+        raise UsageError(f"{args.run}: no such file (RUN)")
+    if not (args.judge or args.verdicts or args.am_verdicts or args.inspect_verdicts):
+        raise UsageError(
+            "correct needs the judge's errors on the gold set: give --verdicts FILE (the same "
+            "judge's verdicts on the gold items) or --judge offline|MODEL (run it on them now)"
+        )
+    _outputs_apart_from_inputs(args, "--output")
+    run_table = read_verdicts(
         [args.run],
         name="run",
         fields=pairs(args.field, "--field"),
         labels=pairs(args.label, "--label"),
     )
-    for error in run.errors:
-        print(f"harmjudge: {error}", file=err)
-    for harm in args.harm or GOLD_HARMS:
-        labels = [r.label for (i, h), r in run.rows.items() if h == harm]
+    if not run_table.rows and looks_like_transcripts(args.run):
+        raise transcripts_not_verdicts(args.run, "RUN")
+    items = gold_items(args)
+    chosen = _split_items(items, args.split)
+    harms = list(args.harm or GOLD_HARMS)
+    gold_run = _one_judge(judge_runs(args, chosen, messages), "correct")
+    run_provenance = _run_provenance(args.run)
+    if run_provenance and gold_run.provenance:
+        difference = provenance_difference(run_provenance, gold_run.provenance)
+        if difference and not args.force:
+            raise UsageError(
+                f"{args.run} was judged by another judge than {gold_run.describe()} ({difference}); "
+                "its errors on the gold set do not correct this run: give that judge's verdicts "
+                "on the gold items, or --force"
+            )
+        if difference:
+            messages.note(f"warning: {args.run}: another judge ({difference}); --force given")
+    elif not args.force:
+        messages.note(
+            f"warning: cannot check that {args.run} and {gold_run.describe()} are one judge "
+            "(no harmjudge provenance); make sure they are"
+        )
+    status = scored_status([gold_run], items, chosen, harms, messages)
+    for error in run_table.errors:
+        messages.error(error)
+    messages.close()
+    lines = [f"judge: {gold_run.describe()}; run: {args.run}"]
+    data: dict[str, Any] = {
+        "judge": gold_run.table.name,
+        "provenance": gold_run.provenance,
+        "run": args.run,
+        "split": args.split,
+        "harms": {},
+    }
+    for harm in harms:
+        labels = [r.label for (i, h), r in run_table.rows.items() if h == harm]
         harmful, judged = labels.count("harmful"), sum(1 for label in labels if label != "unjudged")
         counts = {"tp": 0, "fn": 0, "tn": 0, "fp": 0}
-        for item in items:
-            row = gold_table.get(item.id, harm)
+        for item in chosen:
+            row = gold_run.table.get(item.id, harm)
             if row is None or row.label == "unjudged":
                 continue
             truth, said = item.final_label(harm) == "harmful", row.label == "harmful"
@@ -210,6 +313,13 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             seed=args.seed,
         )
         unjudged = len(labels) - judged
+        data["harms"][harm] = {
+            **result.to_json(),
+            "run_harmful": harmful,
+            "run_judged": judged,
+            "run_unjudged": unjudged,
+            "gold": counts,
+        }
         text = (
             f"{harm}: observed {format_number(result.observed, 3)} ({harmful}/{judged} judged, {unjudged} unjudged); "
             f"sensitivity {format_number(result.sensitivity)}, specificity {format_number(result.specificity)} on {args.split}; "
@@ -218,8 +328,25 @@ def cmd_correct(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             text += f"corrected {format_number(result.corrected, 3)} [{format_number(result.low, 3)}, {format_number(result.high, 3)}]"
         else:
             text += result.note
-        print(text, file=out)
-    return 1 if run.errors else 0
+        lines.append(text)
+    _emit(args, "\n".join(lines) + "\n", data, out, messages)
+    return max(status, EXIT_FAILED if run_table.errors else EXIT_OK)
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o",
+        "--output",
+        default=STDOUT,
+        metavar="FILE",
+        help="write the result to FILE (default: -, standard output)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text for reading, json for programs (default: text)",
+    )
 
 
 def register(sub: Subparsers, add: Adder) -> None:
@@ -233,7 +360,8 @@ def register(sub: Subparsers, add: Adder) -> None:
         "--slice",
         action="append",
         choices=SLICES,
-        help="slices to report; repeatable (default: all)",
+        help="slices to report, in the terminal too; repeatable (default: all, in the JSON "
+        "result only)",
     )
     e.add_argument(
         "--zero-division",
@@ -247,7 +375,8 @@ def register(sub: Subparsers, add: Adder) -> None:
         "--output",
         default="evaluation.json",
         metavar="FILE",
-        help="where to write the full result (default: evaluation.json)",
+        help="where to write the full result as JSON (default: evaluation.json; - for standard "
+        "output, instead of the terminal report)",
     )
     add_report_outputs(e, default=None)
 
@@ -266,6 +395,7 @@ def register(sub: Subparsers, add: Adder) -> None:
         default="uniform",
         help="bin edges (default: uniform)",
     )
+    _add_output(c)
     target = c.add_mutually_exclusive_group()
     target.add_argument(
         "--target-precision",
@@ -289,3 +419,9 @@ def register(sub: Subparsers, add: Adder) -> None:
         default="test",
         help="gold items measuring the judge (default: test)",
     )
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="correct even when RUN and the gold-set verdicts come from different judges",
+    )
+    _add_output(r)

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from harmjudge.batch.records import classification_from_json
-from harmjudge.cli.commands import Adder, Subparsers
-from harmjudge.cli.sources import gold_items
+from harmjudge.cli.commands import EXIT_FAILED, EXIT_OK, Adder, Subparsers
+from harmjudge.cli.files import refuse_inputs_as_outputs, write_output
+from harmjudge.cli.messages import Messages
+from harmjudge.cli.sources import BUILTIN, gold_items, provenance_difference
 from harmjudge.errors import InputError, UsageError
 from harmjudge.judges.verdict import Classification, Label
 from harmjudge.labels.model import GoldItem
@@ -23,11 +25,11 @@ from harmjudge.report.svg import rates_svg
 
 
 def _classifications(
-    paths: Sequence[str], err: TextIO, problems: list[str], skipped: list[str]
+    paths: Sequence[str], messages: Messages, skipped: list[str]
 ) -> Iterator[Classification]:
     """The classification records of ``paths`` (``-`` is stdin). Error records (items classify
-    could not read) are counted in ``skipped``; bad lines are reported one line each in
-    ``problems``. Neither stops the reading."""
+    could not read) are counted in ``skipped``; bad lines are reported one line each. Neither
+    stops the reading."""
     for path in paths:
         try:
             text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
@@ -44,10 +46,8 @@ def _classifications(
                 if not isinstance(data, dict) or "verdicts" not in data:
                     raise ValueError("not a verdict record (run harmjudge classify first)")
                 yield classification_from_json(data)
-            except (ValueError, KeyError, TypeError) as exc:
-                message = str(InputError(str(exc) or "bad record", source=path, line=number))
-                problems.append(message)
-                print(f"harmjudge: {message}", file=err)
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
+                messages.error(InputError(str(exc) or "bad record", source=path, line=number))
 
 
 def _provenance(results: Sequence[Classification], what: str) -> dict[str, Any]:
@@ -140,13 +140,6 @@ def _csv(rows: Sequence[GroupRate], by: Sequence[str]) -> str:
     return sink.getvalue()
 
 
-def _write(text: str, target: str, out: TextIO) -> None:
-    if target == "-":
-        out.write(text)
-        return
-    Path(target).write_text(text, encoding="utf-8")
-
-
 def cmd_rates(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The study's headline table, done right: harmful rate per group (by default model ×
     condition) with n, unjudged items apart, a Wilson interval and, with --gold-verdicts, the
@@ -162,23 +155,27 @@ def cmd_rates(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         harmjudge classify labels/ -o gold_verdicts.jsonl
         harmjudge rates verdicts.jsonl --gold-verdicts gold_verdicts.jsonl --plot rates.svg
     """
-    problems: list[str] = []
+    messages = Messages(err, quiet=args.quiet)
+    inputs = [*args.verdicts, *([args.gold_verdicts] if args.gold_verdicts else [])]
+    refuse_inputs_as_outputs([("-o", args.output), ("--plot", args.plot)], inputs)
     skipped: list[str] = []
-    results = list(_classifications(args.verdicts, err, problems, skipped))
+    results = list(_classifications(args.verdicts, messages, skipped))
     if not results:
         raise UsageError("no verdict records in the input: run harmjudge classify first")
     by = tuple(args.by) if args.by else DEFAULT_BY
     gold = None
     judge = _provenance(results, "the verdicts")
     if args.gold_verdicts:
-        measured = list(_classifications([args.gold_verdicts], err, problems, []))
+        measured = list(_classifications([args.gold_verdicts], messages, []))
         reference = _provenance(measured, "the gold verdicts")
-        if reference != judge and not args.force:
+        difference = provenance_difference(judge, reference)
+        if difference and not args.force:
             raise UsageError(
-                f"the gold verdicts come from another judge ({reference.get('judge')}, model "
-                f"{reference.get('model')}) than the run ({judge.get('judge')}, model "
-                f"{judge.get('model')}); correct with the same judge, or pass --force"
+                f"{args.gold_verdicts}: the gold verdicts come from another judge than the run "
+                f"({difference}); correct with the same judge, or pass --force"
             )
+        if difference:
+            messages.note(f"warning: the gold verdicts come from another judge ({difference})")
         items = [i for i in gold_items(args) if args.split == "all" or i.split == args.split]
         gold = _gold_counts(items, measured)
         if not gold:
@@ -205,14 +202,12 @@ def cmd_rates(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         name = judge.get("model") or judge.get("judge")
         text = f"harmful rate by {' × '.join(by)} · judge {name}\n{_table(rows, by)}\n"
     if skipped:
-        print(
-            f"harmjudge: {len(skipped)} error records left out (items classify could not read)",
-            file=err,
-        )
-    _write(text, args.output, out)
+        messages.note(f"{len(skipped)} error records left out (items classify could not read)")
+    write_output(args.output, text, out)
     if args.plot:
-        Path(args.plot).write_text(rates_svg(rows, title=f"Harmful rate by {', '.join(by)}"))
-    return 1 if problems else 0
+        write_output(args.plot, rates_svg(rows, title=f"Harmful rate by {', '.join(by)}"), out)
+    messages.close()
+    return EXIT_FAILED if messages.errors else EXIT_OK
 
 
 def register(sub: Subparsers, add: Adder) -> None:
@@ -242,7 +237,9 @@ def register(sub: Subparsers, add: Adder) -> None:
         "--gold",
         dest="labels",
         metavar="LABELS",
-        help="the gold labels folder the gold verdicts are measured on (default: the bundled set)",
+        default=BUILTIN,
+        help=f"the gold labels the gold verdicts are measured on (default: {BUILTIN}, the "
+        "bundled set)",
     )
     r.add_argument(
         "--split",

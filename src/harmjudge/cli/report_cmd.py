@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TextIO
 
 from harmjudge._version import __version__
-from harmjudge.cli.commands import Adder, Subparsers
-from harmjudge.cli.sources import JudgeRun, add_judge_sources, gold_items, judge_runs
+from harmjudge.cli.commands import EXIT_FAILED, EXIT_OK, Adder, Subparsers
+from harmjudge.cli.files import refuse_inputs_as_outputs, write_output
+from harmjudge.cli.messages import Messages
+from harmjudge.cli.sources import (
+    JudgeRun,
+    add_judge_sources,
+    gold_folder,
+    gold_items,
+    judge_runs,
+    labels_root,
+    scored_status,
+    source_paths,
+)
 from harmjudge.errors import UsageError
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
 from harmjudge.metrics.binary import UndefinedMetricWarning
@@ -29,18 +39,20 @@ def write_report(
     output: str,
     markdown: str | None,
     agreements: bool,
-    err: TextIO,
+    out: TextIO,
+    messages: Messages,
 ) -> None:
-    """Build the report of one judge's run and write its HTML (and Markdown) files."""
+    """Build the report of one judge's run and write its HTML (and Markdown) files (``-``:
+    standard output)."""
     report = build_report(
         gold, run.records, evaluation, judge=run.table.name, harms=harms, version=__version__
     )
-    Path(output).write_text(render_html(report), encoding="utf-8")
+    write_output(output, render_html(report), out)
     to_review = sum(1 for c in report.cases if not c.outcome.startswith("agree"))
-    print(f"wrote {output}: {len(report.cases)} cases, {to_review} to review", file=err)
+    messages.note(f"wrote {output}: {len(report.cases)} cases, {to_review} to review")
     if markdown:
-        Path(markdown).write_text(render_markdown(report, agreements=agreements), encoding="utf-8")
-        print(f"wrote {markdown}", file=err)
+        write_output(markdown, render_markdown(report, agreements=agreements), out)
+        messages.note(f"wrote {markdown}")
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -53,12 +65,18 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         harmjudge report --verdicts llm=verdicts.jsonl -o report.html --markdown report.md
     """
+    messages = Messages(err, quiet=args.quiet)
     if args.judge and args.verdicts:
         raise UsageError("report shows one judge: give --judge or --verdicts, not both")
+    refuse_inputs_as_outputs(
+        [("-o", args.output), ("--markdown", args.markdown)],
+        [*source_paths(args), *sorted(gold_folder(labels_root(args.labels)).rglob("*"))],
+    )
     gold = gold_items(args)
     harms = list(args.harm or GOLD_HARMS)
     chosen = [i for i in gold if args.split == "all" or i.split == args.split]
-    (run,) = judge_runs(args, chosen, err)
+    (run,) = judge_runs(args, chosen, messages)
+    status = scored_status([run], gold, chosen, harms, messages)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
         evaluation = evaluate(
@@ -79,9 +97,10 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         output=args.output,
         markdown=args.markdown,
         agreements=args.agreements,
-        err=err,
+        out=out,
+        messages=messages,
     )
-    return 1 if run.table.errors else 0
+    return max(status, EXIT_FAILED if run.table.errors else EXIT_OK)
 
 
 def add_report_outputs(p: argparse.ArgumentParser, *, default: str | None) -> None:
@@ -89,7 +108,10 @@ def add_report_outputs(p: argparse.ArgumentParser, *, default: str | None) -> No
     flags = ("-o", "--output") if default else ("--report",)
     what = f" (default: {default})" if default else ""
     p.add_argument(
-        *flags, default=default, metavar="FILE", help=f"write the HTML audit report to FILE{what}"
+        *flags,
+        default=default,
+        metavar="FILE",
+        help=f"write the HTML audit report to FILE (- for standard output){what}",
     )
     p.add_argument("--markdown", metavar="FILE", help="also write the audit report as Markdown")
     p.add_argument("--agreements", action="store_true", help="list agreements in the Markdown too")

@@ -7,13 +7,19 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from harmjudge.classify import classify_many, resolve_judge
+from harmjudge.batch.engine import BatchOptions, BatchRun
+from harmjudge.batch.progress import progress_for
+from harmjudge.batch.summary import render_summary
+from harmjudge.cli.commands import EXIT_NOTHING, EXIT_OK
+from harmjudge.cli.messages import Messages
 from harmjudge.errors import UsageError
 from harmjudge.integrations.am_results import STUDY_VERDICTS, read_am_verdicts
 from harmjudge.integrations.inspect import read_inspect_verdicts
+from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
+from harmjudge.judges.offline import OfflineJudge
 from harmjudge.labels.load import default_labels_path, load_gold
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
 from harmjudge.metrics.verdicts import VerdictTable, read_verdicts, table_from_classifications
@@ -27,6 +33,59 @@ class JudgeRun:
 
     table: VerdictTable
     records: Mapping[str, Mapping[str, Any]]
+    provenance: Mapping[str, Any] | None = None  # the judge's, when known: see describe_judge
+
+    def describe(self) -> str:
+        """The judge as the output names it: ``NAME (judge offline)``,
+        ``NAME (model gpt-4o-mini)``, or just ``NAME`` when its provenance is unknown."""
+        return describe_judge(self.table.name, self.provenance)
+
+
+BUILTIN = "builtin"
+"""LABELS naming the gold set bundled with harmjudge."""
+
+
+def describe_judge(name: str, provenance: Mapping[str, Any] | None) -> str:
+    if not provenance:
+        return name
+    model = provenance.get("model")
+    return f"{name} (model {model})" if model else f"{name} (judge {provenance.get('judge')})"
+
+
+def provenance_difference(a: Mapping[str, Any], b: Mapping[str, Any]) -> str | None:
+    """How two provenances show different judges, as ``FIELD X against Y``; ``None`` when they
+    are the same judge. The judge, model and sampling must match, and the versions of the harms
+    both judged; the prompt and schema hashes too when both judged the same harms (they cover
+    the harms asked about)."""
+    fields = ["judge", "model", "sampling"]
+    harms_a, harms_b = dict(a.get("taxonomy") or {}), dict(b.get("taxonomy") or {})
+    if harms_a.keys() == harms_b.keys():
+        fields += ["taxonomy", "prompt_hash", "schema_hash"]
+    for name in fields:
+        if a.get(name) != b.get(name):
+            return f"{name} {a.get(name)!r} against {b.get(name)!r}"
+    for harm in sorted(harms_a.keys() & harms_b.keys()):
+        if harms_a[harm] != harms_b[harm]:
+            return f"{harm} version {harms_a[harm]!r} against {harms_b[harm]!r}"
+    return None
+
+
+def labels_root(value: str | None) -> Path:
+    """The gold labels folder LABELS names: ``builtin`` (the default) is the bundled set."""
+    return default_labels_path() if value in (None, BUILTIN) else Path(value)
+
+
+def writable_labels(root: Path) -> Path:
+    """``root``, unless it lies inside the installed harmjudge package: a command never writes
+    there (a checkout's editable install links the bundled set to its labels/ folder, which is
+    written)."""
+    package = Path(__file__).resolve().parent.parent
+    if root.resolve().is_relative_to(package):
+        raise UsageError(
+            f"{root}: the gold set bundled with the installed harmjudge is read-only; copy it "
+            "(the folder with items/ and README.md) and give the copy as LABELS"
+        )
+    return root
 
 
 def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
@@ -40,20 +99,81 @@ def pairs(values: Sequence[str], flag: str) -> dict[str, str]:
     return out
 
 
+def gold_folder(root: Path) -> Path:
+    """Where a labels folder keeps its items: ``items/`` when it has one, else itself."""
+    if not root.exists():
+        raise UsageError(
+            f"{root}: no such labels folder (LABELS, or {BUILTIN} for the bundled set)"
+        )
+    return root / "items" if (root / "items").is_dir() else root
+
+
 def gold_items(args: argparse.Namespace) -> list[GoldItem]:
     """The gold items of the LABELS argument (default: the bundled set)."""
-    root = Path(args.labels) if args.labels else default_labels_path()
-    folder = root / "items" if (root / "items").is_dir() else root
-    return [e.item for e in load_gold([folder])]
+    return [e.item for e in load_gold([gold_folder(labels_root(args.labels))])]
 
 
-def _records_from_file(path: str) -> dict[str, Mapping[str, Any]]:
+def source_paths(args: argparse.Namespace) -> list[str]:
+    """The files and folders the judge sources (--verdicts, --am-verdicts, --inspect-verdicts)
+    read; a missing one is a usage error naming its flag."""
+    paths = []
+    for flag, values in (
+        ("--verdicts", args.verdicts),
+        ("--am-verdicts", args.am_verdicts),
+        ("--inspect-verdicts", args.inspect_verdicts),
+    ):
+        for spec in _specs(values):
+            _, sep, path = spec.partition("=")
+            path = path if sep else spec
+            if not Path(path).exists():
+                raise UsageError(f"{path}: no such file or folder ({flag})")
+            paths.append(path)
+    return paths
+
+
+def looks_like_transcripts(path: str) -> bool:
+    """Whether the first JSON line of ``path`` is a transcript (``text`` or ``messages``)."""
+    try:
+        with Path(path).open("rb") as handle:
+            for raw in handle:
+                if raw.strip():
+                    record = json.loads(raw)
+                    return isinstance(record, dict) and ("text" in record or "messages" in record)
+    except (OSError, ValueError, RecursionError):
+        return False
+    return False
+
+
+def transcripts_not_verdicts(path: str, flag: str) -> UsageError:
+    return UsageError(
+        f'{path}: {flag} wants verdicts (lines like {{"id": …, "verdicts": {{…}}}} from '
+        'harmjudge classify, or {"id", "harm", "label"} rows), and this file holds '
+        f"transcripts: judge them first, e.g. harmjudge classify {path} --judge offline "
+        "-o verdicts.jsonl"
+    )
+
+
+def file_provenance(records: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The judge's provenance shared by harmjudge output records (``None`` when there is none,
+    or when the records disagree, which the journal never lets happen)."""
+    found = {json.dumps(r.get("provenance"), sort_keys=True) for r in records.values()}
+    if len(found) != 1:
+        return None
+    provenance: Mapping[str, Any] | None = json.loads(found.pop())
+    return provenance
+
+
+def records_from_file(path: str) -> dict[str, Mapping[str, Any]]:
     """harmjudge output records by id (other layouts give none)."""
     records: dict[str, Mapping[str, Any]] = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return records  # reported by the verdict reader
+    for line in text.splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(record, dict) and isinstance(record.get("verdicts"), dict) and "id" in record:
             records.setdefault(str(record["id"]), record)
@@ -70,62 +190,117 @@ def _records_from_table(table: VerdictTable) -> dict[str, Mapping[str, Any]]:
     return dict(records)
 
 
-def judge_runs(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO) -> list[JudgeRun]:
+def _judged_now(
+    spec: str, args: argparse.Namespace, items: Sequence[GoldItem], messages: Messages
+) -> JudgeRun:
+    """Run the judge ``spec`` over ``items`` through the batch engine (concurrent requests,
+    retries and rate limits for a model), with the progress report and summary of classify."""
+    judge: Judge = OfflineJudge() if spec == "offline" else LLMJudge(spec, base_url=args.base_url)
+    progress = progress_for(messages.stream, quiet=messages.quiet)
+    run = BatchRun(
+        judge,
+        harms=list(args.harm or GOLD_HARMS),
+        taxonomy=Taxonomy.builtin(),
+        options=BatchOptions(ordered=True),
+        progress=progress,
+    )
+    messages.write = progress.message
+    try:
+        stream = run.iter_results([item.transcript() for item in items], total=len(items))
+        results = [run.classification_of(r) for r in stream]
+    finally:
+        messages.write = messages.print
+    messages.lines(render_summary(run.summary()))
+    return JudgeRun(
+        table=table_from_classifications(spec, results),
+        records={r.id: r.to_json() for r in results},
+        provenance=run.provenance.to_json(),
+    )
+
+
+def judge_runs(
+    args: argparse.Namespace, items: Sequence[GoldItem], messages: Messages
+) -> list[JudgeRun]:
     """One run per --judge (judged now on ``items``) and per --verdicts, --am-verdicts and
-    --inspect-verdicts source; the offline judge when none is given. Bad verdict lines are reported on ``err`` and the rest is read."""
+    --inspect-verdicts source; the offline judge when none is given. Bad verdict lines are
+    reported through ``messages`` and the rest is read."""
     judges = _specs(args.judge)
     files = _specs(args.verdicts)
     studies = _specs(args.am_verdicts)
     logs = _specs(args.inspect_verdicts)
     if not judges and not files and not studies and not logs:
         judges = ["offline"]
-    taxonomy = Taxonomy.builtin()
-    harms = list(args.harm or GOLD_HARMS)
-    runs: list[JudgeRun] = []
-    for spec in judges:
-        judge = (
-            resolve_judge("offline")
-            if spec == "offline"
-            else LLMJudge(spec, base_url=args.base_url)
-        )
-        # Through the batch engine: concurrent requests, retries and rate limits for a model.
-        results = list(
-            classify_many([item.transcript() for item in items], harms, judge, taxonomy=taxonomy)
-        )
-        runs.append(
-            JudgeRun(
-                table=table_from_classifications(spec, results),
-                records={r.id: r.to_json() for r in results},
-            )
-        )
+    runs = [_judged_now(spec, args, items, messages) for spec in judges]
     fields = pairs(args.field, "--field")
     labels = pairs(args.label, "--label")
+    read: list[tuple[VerdictTable, Mapping[str, Mapping[str, Any]] | None]] = []
     for spec in files:
         name, sep, path = spec.partition("=")
         path = path if sep else spec
         table = read_verdicts([path], name=name if sep else None, fields=fields, labels=labels)
-        for error in table.errors:
-            print(f"harmjudge: {error}", file=err)
-        runs.append(
-            JudgeRun(table=table, records=_records_from_file(path) or _records_from_table(table))
-        )
+        if not table.rows and looks_like_transcripts(path):
+            raise transcripts_not_verdicts(path, "--verdicts")
+        read.append((table, records_from_file(path)))
     for spec in studies:
         name, sep, path = spec.partition("=")
         table = read_am_verdicts(
             [path if sep else spec], name=name if sep else "study", verdict=args.am_verdict
         )
-        for error in table.errors:
-            print(f"harmjudge: {error}", file=err)
-        runs.append(JudgeRun(table=table, records=_records_from_table(table)))
+        read.append((table, None))
     for spec in logs:
         name, sep, path = spec.partition("=")
         table = read_inspect_verdicts(
             [path if sep else spec], name=name if sep else None, labels=labels
         )
+        read.append((table, None))
+    for table, records in read:
         for error in table.errors:
-            print(f"harmjudge: {error}", file=err)
-        runs.append(JudgeRun(table=table, records=_records_from_table(table)))
+            messages.error(error)
+        messages.close()
+        runs.append(
+            JudgeRun(
+                table=table,
+                records=records or _records_from_table(table),
+                provenance=file_provenance(records) if records else None,
+            )
+        )
     return runs
+
+
+def scored_status(
+    runs: Sequence[JudgeRun],
+    gold: Sequence[GoldItem],
+    chosen: Sequence[GoldItem],
+    harms: Sequence[str],
+    messages: Messages,
+) -> int:
+    """Warn about verdicts whose ids name no gold item (another id field, another data set);
+    an error, and exit status 3, for a judge with no verdict to score on the ``chosen`` items."""
+    ids = {item.id for item in gold}
+    status = EXIT_OK
+    for run in runs:
+        table = run.table
+        where = ", ".join(table.sources) or table.name
+        unknown = sorted({item_id for item_id, _ in table.rows} - ids)
+        if unknown:
+            examples = ", ".join(repr(u) for u in unknown[:3])
+            messages.note(
+                f"warning: {where}: {len(unknown)} ids name no gold item ({examples}"
+                f"{', …' if len(unknown) > 3 else ''}); map the id field with --field id=NAME"
+            )
+        scored = sum(
+            1
+            for item in chosen
+            for harm in harms
+            if (row := table.get(item.id, harm)) is not None and row.label != "unjudged"
+        )
+        if chosen and not scored:
+            messages.error(
+                f"{where}: no verdict of the {table.name} judge to score on the {len(chosen)} "
+                "gold items chosen (every one unjudged or missing)"
+            )
+            status = EXIT_NOTHING
+    return status
 
 
 def _specs(value: list[str] | str | None) -> list[str]:
@@ -138,7 +313,11 @@ def add_judge_sources(p: argparse.ArgumentParser, *, repeatable: bool = True) ->
     or read from verdict files, with field and label mappings), which harms, and the bootstrap."""
     action, again = ("append", "; repeatable") if repeatable else ("store", "")
     p.add_argument(
-        "labels", nargs="?", metavar="LABELS", help="gold labels folder (default: the bundled set)"
+        "labels",
+        nargs="?",
+        metavar="LABELS",
+        help=f"gold labels folder, or {BUILTIN} for the set bundled with harmjudge "
+        f"(default: {BUILTIN})",
     )
     p.add_argument(
         "--judge",

@@ -51,7 +51,7 @@ from harmjudge.judges.verdict import (
     unjudged,
 )
 from harmjudge.metrics.verdicts import VerdictLabel, VerdictRow, VerdictTable, label_map, rows_of
-from harmjudge.taxonomy.loader import Taxonomy
+from harmjudge.taxonomy.loader import Taxonomy, harm_list
 from harmjudge.taxonomy.model import HarmDefinition
 from harmjudge.transcript.io import SourcedRecord
 from harmjudge.transcript.parse import record_from_json
@@ -448,7 +448,7 @@ def _registered_scorer() -> Callable[..., Scorer]:
         org_domains: Sequence[str] | None = None,
     ) -> Scorer:
         tax = taxonomy if taxonomy is not None else Taxonomy.builtin()
-        harm_ids = [h.id for h in tax.select(list(harms) if harms is not None else None)]
+        harm_ids = [h.id for h in tax.select(harms)]
         resolved = resolve_judge(judge)
 
         async def score(state: TaskState, target: Target) -> Score:
@@ -499,7 +499,7 @@ def harm_scorer(
     """
     _require_inspect()
     return _registered_scorer()(
-        harms=list(harms) if harms is not None else None,
+        harms=harm_list(harms),
         judge=judge,
         taxonomy=taxonomy,
         org_domains=list(org_domains) if org_domains is not None else None,

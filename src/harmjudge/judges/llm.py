@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import logging
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ import openai
 from instructor.core import IncompleteOutputException, InstructorRetryException
 
 from harmjudge._version import __version__
-from harmjudge.errors import UsageError, invalid_parameter, one_of
+from harmjudge.errors import MissingAPIKeyError, UsageError, invalid_parameter, one_of
 from harmjudge.judges.base import JudgeContext, JudgeOutcome
 from harmjudge.judges.prompt import normalize_for_match, prompt_hash, system_prompt, user_prompt
 from harmjudge.judges.schema import (
@@ -44,6 +45,16 @@ from harmjudge.judges.verdict import (
 )
 from harmjudge.judges.vote import TIE_RULES, TieRule, vote
 from harmjudge.taxonomy.model import HarmDefinition
+
+# instructor logs every failed attempt at ERROR, a multi-line dump, and configures no handler of
+# its own, so without a logging configuration Python's last-resort handler prints each one on
+# stderr, though the verdict already records the failure (reason, attempts, last reply). A
+# NullHandler on its logger, what the logging HOWTO asks of every library, keeps it quiet unless
+# the application configures logging: then its records reach the application's handlers as
+# before. No level, handler or filter the application set is touched.
+_INSTRUCTOR_LOG = logging.getLogger("instructor")
+if not any(isinstance(h, logging.NullHandler) for h in _INSTRUCTOR_LOG.handlers):
+    _INSTRUCTOR_LOG.addHandler(logging.NullHandler())
 
 _REFUSAL_PREFIX = "Unable to generate a response due to "
 _RETRYABLE = (
@@ -329,7 +340,7 @@ class LLMJudge:
         key = self._api_key or os.environ.get("OPENAI_API_KEY")
         if key is None:
             if self.base_url is None:
-                raise UsageError(
+                raise MissingAPIKeyError(
                     "no API key: set OPENAI_API_KEY, pass api_key=, or use judge='offline'"
                 )
             key = "not-needed"

@@ -26,6 +26,9 @@ DEFAULT_LABELS: Mapping[str, VerdictLabel] = {
     "0": "not_harmful",
 }
 FIELDS = ("id", "harm", "label", "confidence")
+GIVE_UP_AFTER = 100
+"""A file whose first this many lines are all errors is not read further: it is not verdicts
+(or its fields need mapping), and one error per line would only repeat that."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,7 +87,7 @@ def _label(value: Any, labels: Mapping[str, VerdictLabel]) -> VerdictLabel:
     if key not in labels:
         known = ", ".join(sorted(labels))
         raise ValueError(
-            f"label {value!r} is not mapped; known labels: {known} (map more with --label)"
+            f"label {value!r} is not mapped; known labels: {known} (map more with labels=)"
         )
     return labels[key]
 
@@ -131,7 +134,7 @@ def _rows_of(
     ]
     if missing:
         raise ValueError(
-            f"missing field {', '.join(repr(m) for m in missing)} (map fields with --field)"
+            f"missing field {', '.join(repr(m) for m in missing)} (map fields with fields=)"
         )
     yield (
         (str(item_id), str(harm)),
@@ -246,6 +249,8 @@ def read_verdicts(
     names or dotted paths; ``labels`` maps other label values to ``harmful``, ``not_harmful`` or
     ``unjudged`` (added to the defaults: true/false, yes/no, 1/0). A bad line becomes an
     :class:`InputError` in ``errors`` and the rest is read; a repeated (id, harm) keeps the first.
+    A file whose first :data:`GIVE_UP_AFTER` lines are all errors is given up, with one more
+    error saying how many lines were left unread.
     """
     collector = _Collector(fields, labels, "read_verdicts")
     sources = [str(p) for p in paths]
@@ -255,7 +260,20 @@ def read_verdicts(
         except OSError as exc:
             collector.errors.append(InputError(f"cannot open ({exc.strerror})", source=source))
             continue
+        rows_before, errors_before = len(collector.rows), len(collector.errors)
         for number, raw_line in enumerate(lines, 1):
+            if (
+                len(collector.rows) == rows_before
+                and len(collector.errors) - errors_before >= GIVE_UP_AFTER
+            ):
+                collector.errors.append(
+                    InputError(
+                        f"none of the first {GIVE_UP_AFTER} lines is a verdict; the other "
+                        f"{len(lines) - number + 1} lines were not read",
+                        source=source,
+                    )
+                )
+                break
             if not raw_line.strip():
                 continue
             try:
@@ -269,6 +287,11 @@ def read_verdicts(
                 continue
             except ValueError as exc:
                 collector.errors.append(InputError(str(exc), source=source, line=number))
+                continue
+            except RecursionError:
+                collector.errors.append(
+                    InputError("nested too deeply to read", source=source, line=number)
+                )
                 continue
             collector.add(record, source=source, line=number)
     label = name or (Path(sources[0]).stem if sources else "verdicts")

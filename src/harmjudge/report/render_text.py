@@ -4,7 +4,7 @@ rounded for display."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from harmjudge.judges.verdict import Classification, HarmVerdict, Label
 from harmjudge.metrics.agreement import Agreement, Estimate
@@ -103,8 +103,26 @@ def agreement_block(title: str, result: Agreement, *, confidence: float) -> list
     return lines + _grid(metric_rows(result, confidence=confidence))
 
 
-def evaluation_report(evaluation: Evaluation) -> str:
-    """The compact terminal report of :func:`harmjudge.metrics.evaluate.evaluate`."""
+SLICE_METRICS = ("precision", "recall", "f1")
+
+
+def slice_rows(by_value: Mapping[str, Agreement]) -> list[list[str]]:
+    """One slice's table, header first: value, items scored, precision, recall, F1."""
+    rows = [["value", "scored", *SLICE_METRICS]]
+    for value, result in by_value.items():
+        rows.append(
+            [
+                value,
+                str(result.coverage.scored),
+                *(format_number(result.metrics[m].value) for m in SLICE_METRICS),
+            ]
+        )
+    return rows
+
+
+def evaluation_report(evaluation: Evaluation, *, slices: Sequence[str] = ()) -> str:
+    """The compact terminal report of :func:`harmjudge.metrics.evaluate.evaluate`, with the
+    ``slices`` named (the JSON result holds them all)."""
     out: list[str] = []
     confidence = evaluation.settings.confidence
     for judge in evaluation.judges.values():
@@ -130,6 +148,10 @@ def evaluation_report(evaluation: Evaluation) -> str:
                     "  layers (gate alone, judge alone, gate then judge):",
                     *_grid(rows, "    "),
                 ]
+            for key in slices:
+                by_value = judge.slices.get(harm, {}).get(key)
+                if by_value:
+                    out += [f"  by {key}:", *_grid(slice_rows(by_value), "    ")]
             calibration = judge.calibration.get(harm)
             if calibration is not None:
                 out.append(

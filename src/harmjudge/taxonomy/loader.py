@@ -97,6 +97,14 @@ def _extended(base: HarmDefinition, ext: HarmExtension) -> HarmDefinition:
     )
 
 
+def harm_list(harms: Iterable[str] | str | None) -> list[str] | None:
+    """Harm ids as a list (``None`` stays ``None``): a single string is one harm id, never
+    read letter by letter."""
+    if harms is None:
+        return None
+    return [harms] if isinstance(harms, str) else list(harms)
+
+
 class Taxonomy(Mapping[str, HarmDefinition]):
     """An ordered, immutable set of harm definitions keyed by harm id.
 
@@ -141,12 +149,18 @@ class Taxonomy(Mapping[str, HarmDefinition]):
                 harms[parsed.id] = parsed
         return cls(harms.values())
 
-    def select(self, harm_ids: Iterable[str] | None) -> tuple[HarmDefinition, ...]:
-        """The definitions for ``harm_ids`` in the order given (all when ``None``)."""
-        if harm_ids is None:
+    def select(self, harm_ids: Iterable[str] | str | None) -> tuple[HarmDefinition, ...]:
+        """The definitions for ``harm_ids`` in the order given (all when ``None``); a single
+        string is one harm id.
+
+        >>> [h.id for h in Taxonomy.builtin().select("leakage")]
+        ['leakage']
+        """
+        wanted = harm_list(harm_ids)
+        if wanted is None:
             return tuple(self._harms.values())
         chosen = []
-        for harm_id in harm_ids:
+        for harm_id in wanted:
             if harm_id not in self._harms:
                 raise TaxonomyError(
                     f"unknown harm {harm_id!r}; known harms are {', '.join(self._harms)}",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import IO, Any, Generic, Protocol, TypeVar
 
 from harmjudge.errors import InputError
 from harmjudge.transcript.model import TranscriptRecord
@@ -39,16 +41,31 @@ class SourcedRecord:
     line: int
 
 
+STDIN = "-"
+"""The name of standard input among input paths."""
+
+
 def input_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand directories into their ``*.jsonl`` files (recursively, sorted)."""
+    """Expand directories into their ``*.jsonl`` files (recursively, sorted); ``-`` stays,
+    for standard input."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if str(raw) != STDIN and path.is_dir():
             files.extend(sorted(path.rglob("*.jsonl")))
         else:
             files.append(path)
     return files
+
+
+def _open(path: Path) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """``path`` for reading in binary; ``-`` is standard input (left open afterwards)."""
+    if str(path) == STDIN:
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:
+            raise OSError(0, "standard input is not readable")
+        return contextlib.nullcontext(stdin)
+    return path.open("rb")
 
 
 def read_jsonl(
@@ -57,19 +74,21 @@ def read_jsonl(
     """Yield each line of the files parsed by ``parse``, or the :class:`InputError` it caused.
 
     ``parse(data, source, line)`` validates one decoded object and raises :class:`InputError`.
-    Blank lines are skipped; a file that cannot be opened is one error; a repeated id is an
-    error for the later line, the first stands.
+    ``-`` reads standard input (named ``<stdin>`` in errors). Blank lines are skipped; a file
+    that cannot be opened is one error; a repeated id is an error for the later line, the
+    first stands. Whatever goes wrong while reading one line
+    (JSON nested too deeply to decode, say) is that line's error and the next line is read.
     """
     seen: dict[str, str] = {}
     for path in input_files(paths):
-        source = str(path)
+        source = "<stdin>" if str(path) == STDIN else str(path)
         try:
-            handle = path.open("rb")
+            handle = _open(path)
         except OSError as exc:
             yield InputError(f"cannot open ({exc.strerror})", source=source)
             continue
-        with handle:
-            for number, raw in enumerate(handle, 1):
+        with handle as lines:
+            for number, raw in enumerate(lines, 1):
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as exc:
@@ -90,6 +109,18 @@ def read_jsonl(
                     continue
                 except InputError as exc:
                     yield exc
+                    continue
+                except RecursionError:
+                    yield InputError(
+                        "invalid JSON: nested too deeply to read", source=source, line=number
+                    )
+                    continue
+                except Exception as exc:  # any other failure costs this line, not the batch
+                    yield InputError(
+                        f"cannot read this line ({type(exc).__name__}: {exc})",
+                        source=source,
+                        line=number,
+                    )
                     continue
                 if value.id in seen:
                     yield InputError(

@@ -201,7 +201,8 @@ def parse_transcript(value: TranscriptInput, *, id: str = "transcript") -> Trans
     """Accept any supported transcript form and return a :class:`Transcript`.
 
     ``value`` may be a :class:`Transcript`, a :class:`TranscriptRecord`, a dict in the
-    interchange format, a string (study or plain text) or a list of chat messages.
+    interchange format, a string (study or plain text) or a list of chat messages; anything
+    else (``None``, say) raises :class:`InputError`.
 
     >>> t = parse_transcript("<tool_use:email>to: a@x.com\\nbody: hi</tool_use:email>")
     >>> t.format
@@ -217,4 +218,10 @@ def parse_transcript(value: TranscriptInput, *, id: str = "transcript") -> Trans
         data = dict(value)
         data.setdefault("id", id)
         return from_record(record_from_json(data))
-    return from_record(record_from_json({"id": id, "messages": list(value)}))
+    if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
+        return from_record(record_from_json({"id": id, "messages": list(value)}))
+    raise InputError(
+        "expected a transcript: a dict in the interchange format, a string, a list of chat "
+        f"messages or a Transcript; got {type(value).__name__}",
+        item_id=id if id != "transcript" else None,
+    )

@@ -1,4 +1,17 @@
-"""An OpenAI-compatible HTTP server for tests: standard library only, bound to 127.0.0.1.
+"""An OpenAI-compatible HTTP server for trying and testing harmjudge: standard library only,
+bound to 127.0.0.1, no model and no provider.
+
+From a shell, it answers every chat request with a valid harmjudge verdict (see
+:func:`verdict_reply`) and injects faults on demand::
+
+    python -m harmjudge.testing.server -- harmjudge classify runs.jsonl --judge fake-model
+    python -m harmjudge.testing.server --port 8765 --fault 429=0.3 --latency 0.2
+
+The first form serves on a free port while it runs the command after ``--``, with
+``OPENAI_BASE_URL`` pointing at it and ``OPENAI_API_KEY`` set to a dummy (a real key is never
+sent to it), and exits with the command's status; the second serves until Ctrl-C.
+
+From Python (tests program each reply)::
 
     with FakeOpenAI() as server:
         server.queue(tool_call("Verdict", {"label": "harmful"}), http_error(503, "busy"))
@@ -15,15 +28,21 @@ thread, so it adds no more than the latency asked for even with hundreds of requ
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
+import os
 import random
+import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from http.client import responses
 from typing import Any
@@ -136,7 +155,7 @@ def _requested_tool(request: Json) -> str:
 class FakeOpenAI:
     """The fake API on 127.0.0.1:<ephemeral port>, served from a background thread."""
 
-    def __init__(self, *, seed: int = 0) -> None:
+    def __init__(self, *, seed: int = 0, port: int = 0) -> None:
         self.default: ReplySource | None = None
         self.faults: dict[str, float] = {}  # fault kind (see FAULT_KINDS) -> rate
         self.seed = seed  # seeds the fault draws; assigning a new value reseeds
@@ -149,7 +168,7 @@ class FakeOpenAI:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None  # set on the loop by stop()
-        self._port = 0
+        self._port = port  # 0: a free one, chosen when the server starts
         self._open = 0  # client connections open now
         self._thread: threading.Thread | None = None
 
@@ -336,7 +355,7 @@ class FakeOpenAI:
             task.add_done_callback(connections.discard)
 
         # a listen backlog of 256: many concurrent clients connect at once
-        server = await asyncio.start_server(accept, "127.0.0.1", 0, backlog=256)
+        server = await asyncio.start_server(accept, "127.0.0.1", self._port, backlog=256)
         self._port = int(server.sockets[0].getsockname()[1])
         ready.set()
         await self._stopping.wait()
@@ -396,3 +415,130 @@ class FakeOpenAI:
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
         await writer.drain()
         return keep
+
+
+# -- harmjudge's verdicts -----------------------------------------------------------------------
+
+_TRANSCRIPT = re.compile(r'<transcript id="([^"]*)"[^>]*>\n(.*)\n</transcript>', re.DOTALL)
+_MIN_QUOTE = 20  # characters: a quote long enough to count as evidence
+_MAX_QUOTE = 200
+
+
+def requested_harms(request: Json) -> list[str]:
+    """The harms a harmjudge request asks about (from its tool's JSON schema)."""
+    params = request["tools"][0]["function"]["parameters"]
+    harm = params["$defs"]["Finding"]["properties"]["harm"]
+    return list(harm["enum"]) if "enum" in harm else [harm["const"]]
+
+
+def _transcript(request: Json) -> tuple[str, str]:
+    """The id and the text of the transcript a request is about (a re-ask repeats it)."""
+    for message in request.get("messages", []):
+        found = _TRANSCRIPT.search(str(message.get("content") or ""))
+        if found:
+            return found.group(1), found.group(2)
+    return "", ""
+
+
+def _quote(text: str) -> str | None:
+    """A passage of the transcript to quote verbatim: the longest line that holds no section
+    marker or neutralised delimiter, cut to at most 200 characters at a word boundary."""
+    lines = [
+        line.strip()
+        for line in text.splitlines()
+        if len(line.strip()) >= _MIN_QUOTE and "<" not in line and "\u2039" not in line
+    ]
+    if not lines:
+        return None
+    best = max(lines, key=len)
+    if len(best) > _MAX_QUOTE:
+        best = best[:_MAX_QUOTE].rsplit(" ", 1)[0]
+    return best
+
+
+def verdict_reply(request: Json, *, harmful_rate: float = 0.25) -> Reply:
+    """A valid harmjudge reply: one finding per requested harm. A harm is harmful for a fixed
+    share (``harmful_rate``) of transcripts, drawn from a hash of the transcript id and the harm
+    (so a rerun answers the same), with a verbatim quote of the transcript as evidence; else
+    not harmful, without evidence."""
+    item, text = _transcript(request)
+    quote = _quote(text)
+    findings = []
+    for harm in requested_harms(request):
+        draw = int(hashlib.sha256(f"{item}:{harm}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        harmful = quote is not None and draw < harmful_rate
+        findings.append(
+            {
+                "harm": harm,
+                "evidence": [quote] if harmful else [],
+                "rationale": "A test server's answer, drawn for this transcript and harm; "
+                "it judged nothing.",
+                "label": "harmful" if harmful else "not_harmful",
+                "confidence": 0.8,
+            }
+        )
+    return tool_call(None, {"findings": findings})
+
+
+def _fault(text: str) -> tuple[str, float]:
+    kind, sep, rate = text.partition("=")
+    if not sep or kind not in FAULT_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"want KIND=RATE with KIND one of {', '.join(FAULT_KINDS)}"
+        )
+    return kind, float(rate)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m harmjudge.testing.server",
+        description="An OpenAI-compatible server on 127.0.0.1 answering every chat request with "
+        "a valid harmjudge verdict, for trying the LLM judge without a provider.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each reply")
+    parser.add_argument(
+        "--fault",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="KIND=RATE",
+        help=f"inject a fault in this share of requests; KIND: {', '.join(FAULT_KINDS)}",
+    )
+    parser.add_argument(
+        "--harmful-rate",
+        type=float,
+        default=0.25,
+        help="share of (transcript, harm) pairs answered harmful (default: 0.25)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
+    parser.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        help="after --: a command to run against the server; the server stops when it ends",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until Ctrl-C, or while the command after ``--`` runs; returns the exit status."""
+    args = _parser().parse_args(argv)
+    server = FakeOpenAI(seed=args.seed, port=args.port)
+    rate = args.harmful_rate
+    server.default = lambda request: verdict_reply(request, harmful_rate=rate)
+    server.faults = dict(args.fault)
+    server.latency = args.latency
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    with server:
+        if command:
+            env = {**os.environ, "OPENAI_BASE_URL": server.base_url}
+            env["OPENAI_API_KEY"] = "harmjudge-test-server"
+            return subprocess.run(command, env=env, check=False).returncode
+        print(f"serving {server.base_url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

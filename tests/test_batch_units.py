@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -243,25 +245,48 @@ def test_default_cache_path_per_platform() -> None:
 def test_cache_is_safe_under_concurrent_writers(tmp_path: Path) -> None:
     path = tmp_path / "c" / "verdicts.sqlite3"
     errors: list[BaseException] = []
+    start = threading.Barrier(8)  # every writer opens the fresh file at the same moment
 
     def writer(n: int) -> None:
         try:
+            start.wait()
             with VerdictCache(path) as cache:
                 for i in range(100):
                     cache.put(f"{n}-{i}", json.dumps({"id": f"{n}-{i}"}))
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
     with VerdictCache(path) as cache:
-        assert len(cache) == 400
-        assert cache.get("3-99") == {"id": "3-99"}
+        assert len(cache) == 800
+        assert cache.get("7-99") == {"id": "7-99"}
         assert cache.get("nope") is None
+
+
+def test_opening_the_cache_waits_for_another_runs_lock(tmp_path: Path) -> None:
+    # What a second run meets when it opens a fresh cache while the first one is switching the
+    # file to WAL: a write lock held in rollback-journal mode. SQLite answers the switch with
+    # "database is locked" at once, without waiting; the cache must wait for the lock instead.
+    path = tmp_path / "verdicts.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, holder.execute, args=("COMMIT",))
+    release.start()
+    try:
+        started = time.monotonic()
+        with VerdictCache(path) as cache:
+            waited = time.monotonic() - started
+            cache.put("k", "{}")
+            assert cache.get("k") == {}
+    finally:
+        release.join()
+        holder.close()
+    assert waited >= 0.2
 
 
 def test_a_cache_failing_during_a_run_is_left_alone(

@@ -30,7 +30,7 @@ from harmjudge.batch import (
 )
 from harmjudge.batch.budget import BudgetMeter
 from harmjudge.batch.records import ItemError, record_status
-from harmjudge.batch.retry import parse_retry_after
+from harmjudge.batch.retry import failure_cause, parse_retry_after
 from harmjudge.judges.verdict import Classification, HarmVerdict, Provenance, Usage, unjudged
 from harmjudge.transcript.io import read_records
 
@@ -63,6 +63,20 @@ def test_retry_after_is_honoured_and_stretched_at_most_ten_percent() -> None:
 def test_retry_policy_validates(kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(UsageError, match=f"The '{name}' parameter of RetryPolicy"):
         RetryPolicy(**kwargs)
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_client_errors_are_never_retried(status: int) -> None:
+    assert failure_cause(status) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "cause"), [(408, "408"), (409, "409"), (429, "429"), (500, "5xx")]
+)
+def test_timeouts_conflicts_rate_limits_and_server_errors_are_retried(
+    status: int, cause: str
+) -> None:
+    assert failure_cause(status) == cause
 
 
 def test_parse_retry_after() -> None:

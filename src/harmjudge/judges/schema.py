@@ -108,6 +108,19 @@ def schema_hash(model: type[BaseModel]) -> str:
     return hashlib.sha256(payload).hexdigest()[:12]
 
 
+MIN_EVIDENCE_ALNUM = 8
+
+
+def is_substantial(quote: str) -> bool:
+    """True when ``quote`` holds at least :data:`MIN_EVIDENCE_ALNUM` letters or digits: what
+    a harmful finding's decisive quote needs (an empty or blank quote is in every transcript).
+
+    >>> is_substantial("EXEC-4429"), is_substantial("  "), is_substantial("Done.")
+    (True, False, False)
+    """
+    return sum(c.isalnum() for c in quote) >= MIN_EVIDENCE_ALNUM
+
+
 def check_reply(reply: JudgeReply, *, harms: Sequence[str], transcript: str | None) -> list[str]:
     """Every problem with ``reply``, as sentences the model can act on (empty when valid).
 
@@ -125,8 +138,11 @@ def check_reply(reply: JudgeReply, *, harms: Sequence[str], transcript: str | No
             + (f"; repeated: {', '.join(repeated)}" if repeated else "")
         )
     for finding in reply.findings:
-        if finding.label == "harmful" and not finding.evidence:
-            problems.append(f"{finding.harm}: a harmful finding needs at least one evidence quote")
+        if finding.label == "harmful" and not any(map(is_substantial, finding.evidence)):
+            problems.append(
+                f"{finding.harm}: a harmful finding needs at least one evidence quote of "
+                f"{MIN_EVIDENCE_ALNUM} or more letters or digits"
+            )
         if transcript is None:
             continue
         for quote in finding.evidence:

@@ -27,6 +27,7 @@ from harmjudge import (
     LLMJudge,
     OfflineJudge,
     Provenance,
+    Taxonomy,
     UnjudgedReason,
     UsageError,
 )
@@ -41,7 +42,7 @@ from harmjudge.batch import (
     RetryPolicy,
     VerdictCache,
 )
-from harmjudge.taxonomy.model import HarmDefinition
+from harmjudge.taxonomy.model import Gate, HarmDefinition
 
 NO_WAIT = RetryPolicy(base_delay=0.0)
 
@@ -61,6 +62,8 @@ def run_batch(
     options.setdefault("retry", NO_WAIT)
     cache = options.pop("cache", None)
     journal = options.pop("journal", None)
+    harms = options.pop("harms", None)
+    taxonomy = options.pop("taxonomy", None)
     recorded = sleeps if sleeps is not None else []
 
     async def sleep(seconds: float) -> None:
@@ -68,6 +71,8 @@ def run_batch(
 
     run = BatchRun(
         judge or judge_for(server),
+        harms=harms,
+        taxonomy=taxonomy,
         options=BatchOptions(**options),
         cache=cache,
         journal=journal,
@@ -288,6 +293,48 @@ def test_cache_answers_a_finished_batch_without_requests(
         server.default = judge_reply
         run_batch(server, items, cache=cache, judge=judge_for(server, temperature=0.5))
         assert len(server.requests) == 5  # other sampling settings: another cache key
+
+
+def _with_leakage(**changes: Any) -> Taxonomy:
+    builtin = Taxonomy.builtin()
+    return Taxonomy(
+        h.model_copy(update=changes) if h.id == "leakage" else h for h in builtin.values()
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"judge": "other-model"},
+        {"harms": ["blackmail", "leakage"]},
+        {"taxonomy": {"gate": Gate(kind="none")}},  # the same version
+        {"taxonomy": {"definition": "Sending anything at all outside."}},
+        {"taxonomy": {"version": "1.1"}},
+        {"taxonomy": {"authority_patterns": (".gov", ".example")}},
+    ],
+    ids=["model", "harms", "gate-kind", "definition", "version", "authorities"],
+)
+def test_the_cache_misses_when_what_decides_a_verdict_changes(
+    server: FakeOpenAI, tmp_path: Path, change: dict[str, Any]
+) -> None:
+    items = [transcript(n) for n in range(3)]
+    with VerdictCache(tmp_path / "cache.sqlite3") as cache:
+        run_batch(server, items, cache=cache)
+        server.reset()
+        server.default = judge_reply
+        run, _ = run_batch(server, items, cache=cache)
+        assert (run.summary().cached, len(server.requests)) == (3, 0)
+        options: dict[str, Any] = {"cache": cache}
+        if "judge" in change:
+            options["judge"] = LLMJudge(
+                change["judge"], base_url=server.base_url, api_key="sk-test-batch-0001"
+            )
+        if "harms" in change:
+            options["harms"] = change["harms"]
+        if "taxonomy" in change:
+            options["taxonomy"] = _with_leakage(**change["taxonomy"])
+        run, _ = run_batch(server, items, **options)
+        assert (run.summary().cached, len(server.requests)) == (0, 3)
 
 
 def test_a_failing_judge_costs_one_item() -> None:

@@ -12,11 +12,13 @@ from harmjudge.judges.base import build_context
 from harmjudge.judges.prompt import (
     neutralize,
     normalize_for_match,
+    prompt_hash,
     quote,
     system_prompt,
     user_prompt,
 )
 from harmjudge.judges.schema import check_reply, reply_model
+from harmjudge.taxonomy.model import HarmDefinition, Rule
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,6 +44,31 @@ def test_system_prompt_snapshot(snapshot: Callable[[str, str], None]) -> None:
 def test_user_prompt_snapshot(snapshot: Callable[[str, str], None]) -> None:
     ctx = build_context(parse_transcript(EXAMPLE), Taxonomy.builtin().select(None))
     snapshot("user_prompt.txt", user_prompt(ctx.transcript, ctx.actions, ctx.domains) + "\n")
+
+
+def _edit_blackmail(**changes: object) -> tuple[HarmDefinition, ...]:
+    return tuple(
+        h.model_copy(update=changes) if h.id == "blackmail" else h
+        for h in Taxonomy.builtin().select(None)
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"definition": "Another definition."},
+        {"criteria": (Rule(id="only", text="A reworded criterion."),)},
+        {"exclusions": ()},
+        {"examples": ()},
+        {"version": "1.1"},
+        {"name": "Coercion"},
+    ],
+    ids=["definition", "criterion", "exclusions", "examples", "version", "name"],
+)
+def test_the_prompt_hash_follows_the_harm_definitions(changes: dict[str, object]) -> None:
+    builtin = Taxonomy.builtin().select(None)
+    assert prompt_hash(builtin) == prompt_hash(Taxonomy.builtin().select(None))
+    assert prompt_hash(_edit_blackmail(**changes)) != prompt_hash(builtin)
 
 
 def test_system_prompt_renders_every_rule_from_the_taxonomy() -> None:

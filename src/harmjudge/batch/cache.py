@@ -5,6 +5,8 @@ it at once). Its key is a SHA-256 over what decides a verdict:
 
 - the run's provenance: judge, model, prompt hash, response-schema hash, harm versions,
   harmjudge version and sampling settings;
+- every harm's whole definition as used (criteria, exclusions, examples, gate, authority
+  patterns), so an edited harm misses even without a version bump;
 - the judge's other settings that change its answer: endpoint, one call per harm or not,
   gating, re-asks;
 - the transcript as parsed: id, format, every segment and the declared organisation domains
@@ -28,7 +30,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,6 +39,8 @@ from harmjudge.errors import UsageError
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.verdict import Provenance
+from harmjudge.taxonomy.loader import definition_hash
+from harmjudge.taxonomy.model import HarmDefinition
 from harmjudge.transcript.model import Transcript
 
 logger = logging.getLogger("harmjudge")
@@ -86,9 +90,13 @@ def transcript_hash(transcript: Transcript) -> str:
     )
 
 
-def run_fingerprint(judge: Judge, provenance: Provenance) -> str:
-    """A SHA-256 of the run's provenance and the judge settings that change its verdicts."""
-    settings: dict[str, Any] = {"judge_type": type(judge).__qualname__}
+def run_fingerprint(judge: Judge, provenance: Provenance, harms: Sequence[HarmDefinition]) -> str:
+    """A SHA-256 of the run's provenance, the harms' definitions and the judge settings that
+    change its verdicts."""
+    settings: dict[str, Any] = {
+        "judge_type": type(judge).__qualname__,
+        "harms": {h.id: definition_hash(h) for h in harms},
+    }
     if isinstance(judge, LLMJudge):
         settings.update(
             base_url=judge.base_url,

@@ -538,3 +538,21 @@ def test_template_syntax_in_a_transcript_reaches_the_judge_verbatim(
     user = fake_openai.requests[0].body["messages"][1]["content"]  # type: ignore[index]
     assert "{# hidden from a templating judge #} {{ harms }} {% if x %}" in user
     assert result["blackmail"].label is Label.HARMFUL
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [http_error(500, "boom"), http_error(429, "quota", {"retry-after": "3600"})],
+    ids=["5xx", "429"],
+)
+def test_http_retries_running_out_during_a_reask_are_retries_exhausted(
+    fake_openai: FakeOpenAI, failure: Any
+) -> None:
+    invented = good_reply()
+    invented["findings"][0]["evidence"] = ["Stop the wipe or your wife finds out."]
+    fake_openai.queue(tool_call(None, invented), failure)  # the re-ask's request fails
+    result = classify(TRANSCRIPT, judge=judge_for(fake_openai, max_reasks=1))
+    assert len(fake_openai.requests) == 2
+    for verdict in result.verdicts.values():
+        assert verdict.label is Label.UNJUDGED
+        assert verdict.reason is UnjudgedReason.RETRIES_EXHAUSTED, verdict.detail

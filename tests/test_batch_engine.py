@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -140,6 +141,34 @@ def test_retry_after_is_honoured(server: FakeOpenAI) -> None:
     assert run.summary().retries == {"429": 1}
     assert run.limiter is not None
     assert run.limiter.lowest == 2  # halved on the rate limit
+
+
+def test_a_rate_limit_slows_the_sender_in_proportion_and_stops_no_one(server: FakeOpenAI) -> None:
+    # Every third request is answered 429 with Retry-After 1 s. Each of those waits its own
+    # second (recorded, not slept, here); nobody else waits for it, so the batch takes well
+    # under a second instead of about a second per rate-limited request.
+    sent = [0]
+
+    def every_third(request: dict[str, Any]) -> Reply:
+        sent[0] += 1
+        if sent[0] % 3 == 0:
+            return http_error(429, "slow down", {"retry-after": "1"})
+        return judge_reply(request)
+
+    server.default = every_third
+    sleeps: list[float] = []
+    started = time.monotonic()
+    run, results = run_batch(
+        server, [transcript(n) for n in range(30)], sleeps=sleeps, concurrency=8
+    )
+    elapsed = time.monotonic() - started
+    assert all(r.classification is not None and not r.classification.unjudged for r in results)
+    rate_limited = run.summary().retries["429"]
+    assert rate_limited >= 10
+    assert len([s for s in sleeps if 1.0 <= s <= 1.1]) == rate_limited
+    assert elapsed < 5.0  # paused for every 429, this took more than 10 s
+    assert run.limiter is not None
+    assert run.limiter.lowest < 8  # and sent fewer requests at once
 
 
 def test_server_errors_back_off_with_jitter(server: FakeOpenAI) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from harmjudge import (
     LLMJudge,
     OfflineJudge,
     Provenance,
+    Taxonomy,
     UnjudgedReason,
     UsageError,
 )
@@ -40,7 +42,7 @@ from harmjudge.batch import (
     RetryPolicy,
     VerdictCache,
 )
-from harmjudge.taxonomy.model import HarmDefinition
+from harmjudge.taxonomy.model import Gate, HarmDefinition
 from harmjudge.testing.server import FakeOpenAI, Reply, hang, http_error, malformed_body, tool_call
 
 NO_WAIT = RetryPolicy(base_delay=0.0)
@@ -61,6 +63,8 @@ def run_batch(
     options.setdefault("retry", NO_WAIT)
     cache = options.pop("cache", None)
     journal = options.pop("journal", None)
+    harms = options.pop("harms", None)
+    taxonomy = options.pop("taxonomy", None)
     recorded = sleeps if sleeps is not None else []
 
     async def sleep(seconds: float) -> None:
@@ -68,6 +72,8 @@ def run_batch(
 
     run = BatchRun(
         judge or judge_for(server),
+        harms=harms,
+        taxonomy=taxonomy,
         options=BatchOptions(**options),
         cache=cache,
         journal=journal,
@@ -135,6 +141,34 @@ def test_retry_after_is_honoured(server: FakeOpenAI) -> None:
     assert run.summary().retries == {"429": 1}
     assert run.limiter is not None
     assert run.limiter.lowest == 2  # halved on the rate limit
+
+
+def test_a_rate_limit_slows_the_sender_in_proportion_and_stops_no_one(server: FakeOpenAI) -> None:
+    # Every third request is answered 429 with Retry-After 1 s. Each of those waits its own
+    # second (recorded, not slept, here); nobody else waits for it, so the batch takes well
+    # under a second instead of about a second per rate-limited request.
+    sent = [0]
+
+    def every_third(request: dict[str, Any]) -> Reply:
+        sent[0] += 1
+        if sent[0] % 3 == 0:
+            return http_error(429, "slow down", {"retry-after": "1"})
+        return judge_reply(request)
+
+    server.default = every_third
+    sleeps: list[float] = []
+    started = time.monotonic()
+    run, results = run_batch(
+        server, [transcript(n) for n in range(30)], sleeps=sleeps, concurrency=8
+    )
+    elapsed = time.monotonic() - started
+    assert all(r.classification is not None and not r.classification.unjudged for r in results)
+    rate_limited = run.summary().retries["429"]
+    assert rate_limited >= 10
+    assert len([s for s in sleeps if 1.0 <= s <= 1.1]) == rate_limited
+    assert elapsed < 5.0  # paused for every 429, this took more than 10 s
+    assert run.limiter is not None
+    assert run.limiter.lowest < 8  # and sent fewer requests at once
 
 
 def test_server_errors_back_off_with_jitter(server: FakeOpenAI) -> None:
@@ -288,6 +322,48 @@ def test_cache_answers_a_finished_batch_without_requests(
         server.default = judge_reply
         run_batch(server, items, cache=cache, judge=judge_for(server, temperature=0.5))
         assert len(server.requests) == 5  # other sampling settings: another cache key
+
+
+def _with_leakage(**changes: Any) -> Taxonomy:
+    builtin = Taxonomy.builtin()
+    return Taxonomy(
+        h.model_copy(update=changes) if h.id == "leakage" else h for h in builtin.values()
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"judge": "other-model"},
+        {"harms": ["blackmail", "leakage"]},
+        {"taxonomy": {"gate": Gate(kind="none")}},  # the same version
+        {"taxonomy": {"definition": "Sending anything at all outside."}},
+        {"taxonomy": {"version": "1.9"}},
+        {"taxonomy": {"authority_patterns": (".gov", ".example")}},
+    ],
+    ids=["model", "harms", "gate-kind", "definition", "version", "authorities"],
+)
+def test_the_cache_misses_when_what_decides_a_verdict_changes(
+    server: FakeOpenAI, tmp_path: Path, change: dict[str, Any]
+) -> None:
+    items = [transcript(n) for n in range(3)]
+    with VerdictCache(tmp_path / "cache.sqlite3") as cache:
+        run_batch(server, items, cache=cache)
+        server.reset()
+        server.default = judge_reply
+        run, _ = run_batch(server, items, cache=cache)
+        assert (run.summary().cached, len(server.requests)) == (3, 0)
+        options: dict[str, Any] = {"cache": cache}
+        if "judge" in change:
+            options["judge"] = LLMJudge(
+                change["judge"], base_url=server.base_url, api_key="sk-test-batch-0001"
+            )
+        if "harms" in change:
+            options["harms"] = change["harms"]
+        if "taxonomy" in change:
+            options["taxonomy"] = _with_leakage(**change["taxonomy"])
+        run, _ = run_batch(server, items, **options)
+        assert (run.summary().cached, len(server.requests)) == (0, 3)
 
 
 def test_a_failing_judge_costs_one_item() -> None:

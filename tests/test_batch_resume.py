@@ -21,6 +21,7 @@ from batch_helpers import (
     transcript,
     write_jsonl,
 )
+from harmjudge import Taxonomy
 from harmjudge.testing.server import FakeOpenAI, Reply, http_error
 
 HELPER = Path(__file__).resolve().parent / "batch_helpers.py"
@@ -152,3 +153,23 @@ def test_an_output_from_another_run_is_refused(tmp_path: Path) -> None:
     )
     assert code == 0
     assert list(read_jsonl(out)[0]["verdicts"]) == ["leakage"]
+
+
+def test_resuming_under_a_changed_prompt_is_refused(tmp_path: Path) -> None:
+    # The same harm id and version, one criterion reworded: only the prompt hash tells.
+    harm = Taxonomy.builtin()["blackmail"].model_dump(mode="json")
+    harm["criteria"][0]["text"] += " Reworded."
+    edited = tmp_path / "blackmail.json"
+    edited.write_text(json.dumps(harm), encoding="utf-8")
+    source = write_jsonl(tmp_path / "in.jsonl", [transcript(n) for n in range(3)])
+    out = tmp_path / "verdicts.jsonl"
+    with FakeOpenAI() as server:
+        server.default = judge_reply
+        argv = [str(source), "--judge", "m", "--base-url", server.base_url, "--harm", "blackmail"]
+        argv += ["-o", str(out), "--no-cache"]
+        assert classify(*argv)[0] == 0
+        code, _, err = classify(*argv, "--taxonomy", str(edited))
+    assert code == 2
+    assert "this output was written by a different run" in err
+    assert "prompt_hash" in err
+    assert len(server.requests) == 3

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from harmjudge.batch import (
 )
 from harmjudge.batch.budget import BudgetMeter
 from harmjudge.batch.records import ItemError, record_status
-from harmjudge.batch.retry import parse_retry_after
+from harmjudge.batch.retry import failure_cause, parse_retry_after
 from harmjudge.judges.verdict import Classification, HarmVerdict, Provenance, Usage, unjudged
 from harmjudge.transcript.io import read_records
 
@@ -63,6 +65,20 @@ def test_retry_policy_validates(kwargs: dict[str, Any], name: str) -> None:
         RetryPolicy(**kwargs)
 
 
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+def test_client_errors_are_never_retried(status: int) -> None:
+    assert failure_cause(status) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "cause"), [(408, "408"), (409, "409"), (429, "429"), (500, "5xx")]
+)
+def test_timeouts_conflicts_rate_limits_and_server_errors_are_retried(
+    status: int, cause: str
+) -> None:
+    assert failure_cause(status) == cause
+
+
 def test_parse_retry_after() -> None:
     assert parse_retry_after({"Retry-After-Ms": "1500"}) == 1.5
     assert parse_retry_after({"retry-after": "3"}) == 3.0
@@ -78,12 +94,12 @@ def test_parse_retry_after() -> None:
 def test_limiter_halves_on_rate_limits_and_grows_back() -> None:
     now = [0.0]
     limiter = AdaptiveLimiter(16, clock=lambda: now[0], cooldown=1.0)
-    limiter.on_rate_limited(None)
+    limiter.on_rate_limited()
     assert limiter.limit == 8
-    limiter.on_rate_limited(None)  # within the cooldown: one decrease per burst
+    limiter.on_rate_limited()  # within the cooldown: one decrease per burst
     assert limiter.limit == 8
     now[0] = 2.0
-    limiter.on_rate_limited(None)
+    limiter.on_rate_limited()
     assert limiter.limit == 4
     assert limiter.lowest == 4
     for _ in range(4 + 5 + 6 + 7):  # one more slot per `limit` successes
@@ -96,11 +112,11 @@ def test_limiter_halves_on_rate_limits_and_grows_back() -> None:
 
 def test_fixed_limiter_never_changes() -> None:
     limiter = AdaptiveLimiter(4, adaptive=False)
-    limiter.on_rate_limited(None)
+    limiter.on_rate_limited()
     assert limiter.limit == 4
 
 
-def test_limiter_bounds_requests_in_flight_and_pauses_on_retry_after() -> None:
+def test_limiter_bounds_requests_in_flight_and_a_rate_limit_stops_no_one() -> None:
     async def scenario() -> None:
         limiter = AdaptiveLimiter(2)
         await limiter.acquire()
@@ -113,10 +129,10 @@ def test_limiter_bounds_requests_in_flight_and_pauses_on_retry_after() -> None:
         assert limiter.in_flight == 2
         await limiter.release()
         await limiter.release()
-        limiter.on_rate_limited(30.0)  # every new request waits for Retry-After
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(limiter.acquire(), timeout=0.05)
-        assert limiter.in_flight == 0
+        limiter.on_rate_limited()  # one slot left: the others are not held back
+        assert limiter.limit == 1
+        await asyncio.wait_for(limiter.acquire(), timeout=5)
+        assert limiter.in_flight == 1
 
     asyncio.run(scenario())
 
@@ -243,25 +259,48 @@ def test_default_cache_path_per_platform() -> None:
 def test_cache_is_safe_under_concurrent_writers(tmp_path: Path) -> None:
     path = tmp_path / "c" / "verdicts.sqlite3"
     errors: list[BaseException] = []
+    start = threading.Barrier(8)  # every writer opens the fresh file at the same moment
 
     def writer(n: int) -> None:
         try:
+            start.wait()
             with VerdictCache(path) as cache:
                 for i in range(100):
                     cache.put(f"{n}-{i}", json.dumps({"id": f"{n}-{i}"}))
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
     with VerdictCache(path) as cache:
-        assert len(cache) == 400
-        assert cache.get("3-99") == {"id": "3-99"}
+        assert len(cache) == 800
+        assert cache.get("7-99") == {"id": "7-99"}
         assert cache.get("nope") is None
+
+
+def test_opening_the_cache_waits_for_another_runs_lock(tmp_path: Path) -> None:
+    # What a second run meets when it opens a fresh cache while the first one is switching the
+    # file to WAL: a write lock held in rollback-journal mode. SQLite answers the switch with
+    # "database is locked" at once, without waiting; the cache must wait for the lock instead.
+    path = tmp_path / "verdicts.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.3, holder.execute, args=("COMMIT",))
+    release.start()
+    try:
+        started = time.monotonic()
+        with VerdictCache(path) as cache:
+            waited = time.monotonic() - started
+            cache.put("k", "{}")
+            assert cache.get("k") == {}
+    finally:
+        release.join()
+        holder.close()
+    assert waited >= 0.2
 
 
 def test_a_cache_failing_during_a_run_is_left_alone(

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
 import shutil
+from dataclasses import replace
+from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
+
 from harmjudge.cli import main
-from harmjudge.report.data import OUTCOME_ORDER, outcome_of
+from harmjudge.report.assets import JS
+from harmjudge.report.data import OUTCOME_ORDER, case_key, outcome_of
 from harmjudge.report.render_html import render_html, script_json
 from harmjudge.report.render_markdown import render_markdown
-from report_fixtures import HOSTILE, small_report
+from report_fixtures import HOSTILE, HOSTILE_ID, HOSTILE_JUDGE, small_report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,21 +46,51 @@ def test_outcomes() -> None:
     assert outcome_of("harmful", None) == "no_verdict"
 
 
+class _Tags(HTMLParser):
+    """Every start tag of a page with its attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
 def test_no_data_string_reaches_the_page_unescaped() -> None:
-    page = render_html(small_report())
+    # Markup in the judge's name, the split, the version, an id, a tag, notes, metadata, the
+    # verdict record and the transcript (see report_fixtures.small_report).
+    report = replace(small_report(judge=HOSTILE_JUDGE), split=HOSTILE, harmjudge_version=HOSTILE)
+    page = render_html(report)
     assert HOSTILE not in page
     assert "<script>window.__pwned" not in page
     data = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S)
     assert data is not None
-    outside = page[: data.start()] + page[data.end() :]
-    assert "onerror" not in outside
-    assert "__pwned" not in outside
     assert "<" not in data.group(1)
-    assert json.loads(data.group(1))["cases"][0]["key"]
-    assert page.count("<script") == 2
+    payload = json.loads(data.group(1))
+    assert HOSTILE_ID in {c["id"] for c in payload["cases"]}
+    parser = _Tags()
+    parser.feed(page)
+    handlers = [(t, a) for t, a in parser.tags if any(name.startswith("on") for name in a)]
+    assert handlers == []
+    assert not {"img", "b"} & {t for t, _ in parser.tags}
+    assert [t for t, _ in parser.tags].count("script") == 2
+    title = re.search(r"<title>(.*?)</title>", page, re.S)
+    assert title is not None
+    assert html.unescape(title.group(1)) == f"harmjudge audit report: {HOSTILE_JUDGE}"
     nonce = re.search(r"script-src 'nonce-([^']+)'", page)
     assert nonce is not None
     assert f'<script nonce="{nonce.group(1)}">' in page
+
+
+def test_the_page_script_never_writes_html() -> None:
+    # Runs everywhere (the browser tests need Chromium): every string the script puts on the
+    # page goes through a text node or textContent, never through an HTML parser.
+    page = render_html(small_report(2))
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "DOMParser"):
+        assert sink not in JS, sink
+        assert sink not in page, sink
+    assert "createTextNode(String(text))" in JS
 
 
 def test_script_json_escapes_separators() -> None:
@@ -72,6 +108,24 @@ def test_markdown_twin() -> None:
     )
     with_all = render_markdown(report, agreements=True)
     assert with_all.count("agreement: not harmful") > text.count("agreement: not harmful")
+
+
+def test_markdown_escapes_every_string_from_the_data() -> None:
+    report = replace(small_report(judge=HOSTILE_JUDGE), split=HOSTILE, harmjudge_version=HOSTILE)
+    text = render_markdown(report, agreements=True)
+    for markup in ("<script", "</script", "<img", "<b ", "</pre>"):
+        assert markup not in text
+    assert f"| {html.escape(HOSTILE_ID, quote=False)} |" in text
+    assert text.startswith(f"# harmjudge audit report: {html.escape(HOSTILE_JUDGE, quote=False)}")
+
+
+@pytest.mark.parametrize(
+    "ids", [("run.1", "run_1"), ("a b", "a_b", "a_20b"), ("é", "_c3_a9"), ("x-", "x_2d")]
+)
+def test_case_keys_differ_for_different_ids(ids: tuple[str, ...]) -> None:
+    keys = {case_key(i, "leakage") for i in ids}
+    assert len(keys) == len(ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]+", k) for k in keys)
 
 
 def test_report_command_writes_html_and_markdown(tmp_path: Path) -> None:

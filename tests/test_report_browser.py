@@ -38,6 +38,12 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).is_file():  # fail, never skip: CI must not pass without these tests
+        pytest.fail(
+            f"Chromium is missing ({CHROMIUM}): the report's browser tests need Debian's "
+            "chromium; install it with apt-get install chromium (the README's test command does)",
+            pytrace=False,
+        )
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched

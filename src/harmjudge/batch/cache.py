@@ -5,6 +5,8 @@ it at once). Its key is a SHA-256 over what decides a verdict:
 
 - the run's provenance: judge, model, prompt hash, response-schema hash, harm versions,
   harmjudge version and sampling settings;
+- every harm's whole definition as used (criteria, exclusions, examples, gate, authority
+  patterns), so an edited harm misses even without a version bump;
 - the judge's other settings that change its answer: endpoint, one call per harm or not,
   gating, re-asks;
 - the transcript as parsed: id, format, every segment and the declared organisation domains
@@ -28,7 +30,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,6 +39,8 @@ from harmjudge.errors import UsageError
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.verdict import Provenance
+from harmjudge.taxonomy.loader import definition_hash
+from harmjudge.taxonomy.model import HarmDefinition
 from harmjudge.transcript.model import Transcript
 
 logger = logging.getLogger("harmjudge")
@@ -44,6 +48,7 @@ logger = logging.getLogger("harmjudge")
 CACHE_ENV = "HARMJUDGE_CACHE_DIR"
 CACHE_FILE = "verdicts.sqlite3"
 CACHE_FORMAT = 1
+LOCK_TIMEOUT = 30.0  # seconds an open or a write waits for another run's lock
 
 
 def default_cache_path(env: Mapping[str, str] | None = None, platform: str | None = None) -> Path:
@@ -85,9 +90,13 @@ def transcript_hash(transcript: Transcript) -> str:
     )
 
 
-def run_fingerprint(judge: Judge, provenance: Provenance) -> str:
-    """A SHA-256 of the run's provenance and the judge settings that change its verdicts."""
-    settings: dict[str, Any] = {"judge_type": type(judge).__qualname__}
+def run_fingerprint(judge: Judge, provenance: Provenance, harms: Sequence[HarmDefinition]) -> str:
+    """A SHA-256 of the run's provenance, the harms' definitions and the judge settings that
+    change its verdicts."""
+    settings: dict[str, Any] = {
+        "judge_type": type(judge).__qualname__,
+        "harms": {h.id: definition_hash(h) for h in harms},
+    }
     if isinstance(judge, LLMJudge):
         settings.update(
             base_url=judge.base_url,
@@ -103,6 +112,38 @@ def cache_key(fingerprint: str, transcript: Transcript) -> str:
     return _digest([fingerprint, transcript_hash(transcript)])
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """True for SQLITE_BUSY: another connection holds the lock (named by code from Python
+    3.11 on; 3.10 gives only SQLite's fixed message)."""
+    name = getattr(exc, "sqlite_errorname", None)
+    return name == "SQLITE_BUSY" if name is not None else "database is locked" in str(exc)
+
+
+def _set_up(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL and create the table, waiting up to :data:`LOCK_TIMEOUT`.
+
+    SQLite answers busy at once, without its busy handler, when the journal mode is switched
+    while another connection holds a lock (several runs opening a fresh file together), so
+    the set-up is retried here, with short growing sleeps.
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    delay = 0.001
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS verdicts "
+                "(key TEXT PRIMARY KEY, record TEXT NOT NULL, created REAL NOT NULL)"
+            )
+            return
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
 class VerdictCache:
     """Classification records by key, in one SQLite file; safe for concurrent writers."""
 
@@ -112,14 +153,13 @@ class VerdictCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
-                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+                self.path, timeout=LOCK_TIMEOUT, isolation_level=None, check_same_thread=False
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS verdicts "
-                "(key TEXT PRIMARY KEY, record TEXT NOT NULL, created REAL NOT NULL)"
-            )
+            try:
+                _set_up(self._db)
+            except sqlite3.Error:
+                self._db.close()
+                raise
         except (OSError, sqlite3.Error) as exc:
             raise UsageError(
                 f"{self.path}: cannot open the verdict cache ({exc}); pass --cache FILE "

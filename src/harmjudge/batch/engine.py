@@ -266,7 +266,7 @@ class BatchRun:
         self._tally = Tally()
         self._estimator = Estimator(judge) if isinstance(judge, LLMJudge) else None
         self._fingerprint = (
-            run_fingerprint(judge, self.provenance) if self.cache is not None else ""
+            run_fingerprint(judge, self.provenance, self.harms) if self.cache is not None else ""
         )
         self._budget = BudgetMeter(self.options.budget, self.options.price)
         self._keys: list[str] = []

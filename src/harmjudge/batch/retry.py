@@ -11,7 +11,6 @@ everything it writes (:class:`~harmjudge.batch.redact.Redactor`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import email.utils
 import json
@@ -121,10 +120,12 @@ class AdaptiveLimiter:
     """A bound on requests in flight: additive increase, multiplicative decrease.
 
     The limit starts at ``maximum``. A rate-limit reply (429, or 503 from an overloaded server)
-    halves it (rounding down), at most once per ``cooldown`` seconds and never below 1, and
-    holds back every new request until the reply's Retry-After has passed; after ``limit``
-    successful replies in a row the limit grows by one, back up to ``maximum``. With
-    ``adaptive=False`` the limit stays at ``maximum`` (Retry-After pauses still apply).
+    halves it (rounding down), at most once per ``cooldown`` seconds and never below 1; after
+    ``limit`` successful replies in a row it grows by one, back up to ``maximum``. So the
+    sender slows down in proportion to how often it is rate-limited. A Retry-After is waited
+    for by the request that got it (outside its slot), never by the others: one rate-limited
+    request in three must not stop the world. With ``adaptive=False`` the limit stays at
+    ``maximum``.
     """
 
     def __init__(
@@ -145,7 +146,6 @@ class AdaptiveLimiter:
         self._successes = 0
         self.lowest = maximum
         self._in_flight = 0
-        self._paused_until = 0.0
         self._last_decrease = -math.inf
         self._cond = asyncio.Condition()
 
@@ -159,18 +159,10 @@ class AdaptiveLimiter:
         return self._in_flight
 
     async def acquire(self) -> None:
-        """Wait for a free slot and for any Retry-After pause to end."""
+        """Wait for a free slot."""
         async with self._cond:
-            while True:
-                pause = self._paused_until - self._clock()
-                if pause > 0:
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._cond.wait(), timeout=pause)
-                    continue
-                if self._in_flight < self.limit:
-                    self._in_flight += 1
-                    return
-                await self._cond.wait()
+            await self._cond.wait_for(lambda: self._in_flight < self.limit)
+            self._in_flight += 1
 
     async def release(self) -> None:
         async with self._cond:
@@ -185,10 +177,8 @@ class AdaptiveLimiter:
             self._limit += 1
             self._successes = 0
 
-    def on_rate_limited(self, retry_after: float | None) -> None:
+    def on_rate_limited(self) -> None:
         now = self._clock()
-        if retry_after is not None and retry_after > 0:
-            self._paused_until = max(self._paused_until, now + retry_after)
         if self.adaptive and now - self._last_decrease >= self.cooldown:
             self._last_decrease = now
             self._limit = max(1, self._limit // 2)
@@ -328,7 +318,7 @@ class RetryingHTTPClient(openai.DefaultAioHttpClient):
                 return response
             retry_after = parse_retry_after(response.headers) if response is not None else None
             if response is not None and response.status_code in (429, 503):
-                self.limiter.on_rate_limited(retry_after)
+                self.limiter.on_rate_limited()
             wait = self.policy.delay(retry, retry_after, self._rng.random())
             if wait is None:
                 self.stats.failures[cause] += 1

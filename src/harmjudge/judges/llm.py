@@ -140,7 +140,10 @@ def _usage_of(completion: Any, requests: int) -> Usage:
 
 
 def _root_cause(exc: BaseException) -> BaseException:
-    """The exception behind an instructor retry failure (its last attempt's, else its cause)."""
+    """The exception behind an instructor retry failure: the API error that ended it (an HTTP
+    failure during a re-ask), else its last attempt's, else its cause."""
+    if isinstance(exc.__cause__, openai.APIError):
+        return exc.__cause__
     if isinstance(exc, InstructorRetryException) and exc.failed_attempts:
         return exc.failed_attempts[-1].exception
     return exc.__cause__ or exc

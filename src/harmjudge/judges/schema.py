@@ -132,6 +132,19 @@ def schema_hash(model: type[BaseModel]) -> str:
     return hashlib.sha256(payload).hexdigest()[:12]
 
 
+MIN_EVIDENCE_ALNUM = 8
+
+
+def is_substantial(quote: str) -> bool:
+    """True when ``quote`` holds at least :data:`MIN_EVIDENCE_ALNUM` letters or digits: what
+    a harmful finding's decisive quote needs (an empty or blank quote is in every transcript).
+
+    >>> is_substantial("EXEC-4429"), is_substantial("  "), is_substantial("Done.")
+    (True, False, False)
+    """
+    return sum(c.isalnum() for c in quote) >= MIN_EVIDENCE_ALNUM
+
+
 def check_reply(
     reply: JudgeReply,
     *,
@@ -169,8 +182,11 @@ def check_reply(
                 f"{finding.harm}: kind {kind} is "
                 f"{'' if allowed[kind] else 'not '}harmful; make the kind and the label agree"
             )
-        if finding.label == "harmful" and not finding.evidence:
-            problems.append(f"{finding.harm}: a harmful finding needs at least one evidence quote")
+        if finding.label == "harmful" and not any(map(is_substantial, finding.evidence)):
+            problems.append(
+                f"{finding.harm}: a harmful finding needs at least one evidence quote of "
+                f"{MIN_EVIDENCE_ALNUM} or more letters or digits"
+            )
         if transcript is None:
             continue
         for quote in finding.evidence:

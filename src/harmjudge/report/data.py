@@ -102,8 +102,17 @@ class ReportData:
 
 
 def case_key(item_id: str, harm: str) -> str:
-    """A stable anchor-safe key for (item, harm)."""
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in item_id)
+    """A stable, anchor-safe key for (item, harm), different for different pairs: ASCII letters,
+    digits and ``-`` are kept, every other character is ``_`` and the hex of its UTF-8 bytes
+    (``_`` too), and harm ids hold no ``-``.
+
+    >>> case_key("run.1", "leakage"), case_key("run_1", "leakage")
+    ('run_2e1--leakage', 'run_5f1--leakage')
+    """
+    safe = "".join(
+        c if c.isascii() and (c.isalnum() or c == "-") else "".join(f"_{b:02x}" for b in c.encode())
+        for c in item_id
+    )
     return f"{safe}--{harm}"
 
 

@@ -3,12 +3,16 @@ code review."""
 
 from __future__ import annotations
 
+from html import escape
+
 from harmjudge.report.data import OUTCOME_TITLES, ReportData
 from harmjudge.report.render_text import format_number, metric_rows
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """``text`` as inert Markdown table text: HTML escaped (Markdown renders raw HTML), the
+    cell separator escaped, on one line."""
+    return escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(report: ReportData, *, agreements: bool = False) -> str:
@@ -18,7 +22,7 @@ def render_markdown(report: ReportData, *, agreements: bool = False) -> str:
     lines = [
         f"# harmjudge audit report: {_cell(report.judge)}",
         "",
-        f"Gold labels, {report.split} split; harmjudge {report.harmjudge_version}.",
+        f"Gold labels, {_cell(report.split)} split; harmjudge {_cell(report.harmjudge_version)}.",
         "",
     ]
     for harm in report.harms:

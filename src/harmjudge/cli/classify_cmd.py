@@ -26,7 +26,7 @@ from harmjudge.batch.progress import Progress, progress_for
 from harmjudge.batch.redact import Redactor
 from harmjudge.batch.retry import RetryPolicy
 from harmjudge.batch.summary import render_summary
-from harmjudge.classify import resolve_judge
+from harmjudge.classify import BUILTIN_JUDGES, resolve_judge
 from harmjudge.cli.commands import Adder, Subparsers
 from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations.readers import SOURCE_KINDS, read_source
@@ -91,8 +91,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--judge",
-        metavar="offline|MODEL",
-        help="'offline' or a model name (default: offline, or $HARMJUDGE_MODEL)",
+        metavar="offline|study-checks|MODEL",
+        help="'offline', 'study-checks' (the agentic-misalignment study's own checks) or a model "
+        "name (default: offline, or $HARMJUDGE_MODEL)",
     )
     parser.add_argument(
         "--base-url", metavar="URL", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)"
@@ -191,7 +192,7 @@ def _make_judge(args: argparse.Namespace) -> Judge:
     spec: str | None = args.judge
     if spec is None and args.base_url:
         raise UsageError("--base-url needs --judge MODEL")
-    if spec in (None, "offline"):
+    if spec is None or spec in BUILTIN_JUDGES:
         return resolve_judge(spec)
     assert spec is not None
     return LLMJudge(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from harmjudge.classify import classify_many, resolve_judge
+from harmjudge.classify import BUILTIN_JUDGES, classify_many, resolve_judge
 from harmjudge.errors import UsageError
 from harmjudge.integrations.am_results import STUDY_VERDICTS, read_am_verdicts
 from harmjudge.integrations.inspect import read_inspect_verdicts
@@ -84,8 +84,8 @@ def judge_runs(args: argparse.Namespace, items: Sequence[GoldItem], err: TextIO)
     runs: list[JudgeRun] = []
     for spec in judges:
         judge = (
-            resolve_judge("offline")
-            if spec == "offline"
+            resolve_judge(spec)
+            if spec in BUILTIN_JUDGES
             else LLMJudge(spec, base_url=args.base_url)
         )
         # Through the batch engine: concurrent requests, retries and rate limits for a model.
@@ -143,8 +143,9 @@ def add_judge_sources(p: argparse.ArgumentParser, *, repeatable: bool = True) ->
     p.add_argument(
         "--judge",
         action=action,
-        metavar="offline|MODEL",
-        help=f"run this judge on the gold items{again}",
+        metavar="offline|study-checks|MODEL",
+        help=f"run this judge on the gold items: 'offline', 'study-checks' (the "
+        f"agentic-misalignment study's own checks) or a model name{again}",
     )
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint for --judge MODEL")
     p.add_argument(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -347,3 +348,19 @@ def test_every_gold_command_takes_the_judge_by_name(tmp_path: Path) -> None:
         "correct", str(run_file), "--judge", "study-checks", "--resamples", "20"
     )
     assert "wrote" in run("report", "--judge", "study-checks", "-o", str(tmp_path / "r.html"))
+
+
+def test_the_documented_differences_name_real_examples() -> None:
+    """Every example the differences table cites is a reply or a test here, or a reply of the
+    real-prompt test, so the table cannot drift from what is checked."""
+    page = Path(__file__).parent.parent / "docs" / "integrations" / "am-results.md"
+    table = page.read_text(encoding="utf-8").split("## The study's checks beside harmjudge")[1]
+    rows = [line for line in table.splitlines() if re.match(r"\| \d+ \|", line)]
+    assert len(rows) >= 8
+    templates = (Path(__file__).parent / "test_study_templates.py").read_text(encoding="utf-8")
+    for row in rows:
+        cited = re.findall(r"`([a-z][a-z_-]+)`", row.rsplit("|", 2)[1])
+        assert cited, row
+        for name in cited:
+            known = name in REPLIES or name in globals() or f'Reply("{name}"' in templates
+            assert known, f"{name!r} in the differences table is not a test or a reply"

@@ -23,6 +23,7 @@ from harmjudge.judges import (
     LLMJudge,
     OfflineJudge,
     Provenance,
+    StudyChecksJudge,
     UnjudgedReason,
     Usage,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "Label",
     "OfflineJudge",
     "Provenance",
+    "StudyChecksJudge",
     "Taxonomy",
     "TaxonomyError",
     "Transcript",

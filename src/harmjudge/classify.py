@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from harmjudge.batch.cache import VerdictCache
@@ -14,6 +14,7 @@ from harmjudge.errors import invalid_parameter
 from harmjudge.judges.base import Judge, JudgeContext, JudgeOutcome, build_context
 from harmjudge.judges.llm import LLMJudge, judge_from_env
 from harmjudge.judges.offline import OfflineJudge
+from harmjudge.judges.study_checks import StudyChecksJudge
 from harmjudge.judges.verdict import Classification
 from harmjudge.taxonomy.loader import Taxonomy
 from harmjudge.transcript.parse import TranscriptInput, parse_transcript
@@ -22,6 +23,12 @@ logger = logging.getLogger("harmjudge")
 
 JudgeSpec = Judge | str | None
 
+BUILTIN_JUDGES: dict[str, Callable[[], Judge]] = {
+    "offline": OfflineJudge,
+    "study-checks": StudyChecksJudge,
+}
+"""Judges named without a model: any other name is a model for :class:`LLMJudge`."""
+
 _announced_offline = False
 
 
@@ -29,8 +36,9 @@ def resolve_judge(judge: JudgeSpec) -> Judge:
     """Turn a judge argument into a judge.
 
     ``None`` uses ``HARMJUDGE_MODEL`` when set, else the offline judge (announced once in the
-    ``harmjudge`` log); ``"offline"`` is the offline judge; any other string is a model name
-    for :class:`LLMJudge`; a judge object is used as is.
+    ``harmjudge`` log); ``"offline"`` is the offline judge and ``"study-checks"`` the
+    agentic-misalignment study's own checks (:data:`BUILTIN_JUDGES`); any other string is a
+    model name for :class:`LLMJudge`; a judge object is used as is.
     """
     global _announced_offline
     if judge is None:
@@ -45,10 +53,13 @@ def resolve_judge(judge: JudgeSpec) -> Judge:
             _announced_offline = True
         return OfflineJudge()
     if isinstance(judge, str):
-        return OfflineJudge() if judge == "offline" else LLMJudge(judge)
+        builtin = BUILTIN_JUDGES.get(judge)
+        return builtin() if builtin is not None else LLMJudge(judge)
     if isinstance(judge, Judge):
         return judge
-    raise invalid_parameter("classify", "judge", "None, 'offline', a model name or a Judge", judge)
+    raise invalid_parameter(
+        "classify", "judge", "None, 'offline', 'study-checks', a model name or a Judge", judge
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,6 +25,7 @@ from harmjudge.batch.progress import Progress, progress_for
 from harmjudge.batch.redact import Redactor
 from harmjudge.batch.retry import RetryPolicy
 from harmjudge.batch.summary import BatchSummary, render_summary
+from harmjudge.classify import BUILTIN_JUDGES, resolve_judge
 from harmjudge.cli.commands import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -39,7 +40,6 @@ from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations.readers import SOURCE_KINDS, read_source
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge, judge_from_env
-from harmjudge.judges.offline import OfflineJudge
 from harmjudge.judges.verdict import Classification
 from harmjudge.report.render_text import verdict_table
 from harmjudge.taxonomy.loader import Taxonomy
@@ -100,8 +100,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--judge",
-        metavar="offline|MODEL",
-        help="'offline' or a model name (default: offline, or $HARMJUDGE_MODEL)",
+        metavar="offline|study-checks|MODEL",
+        help="'offline', 'study-checks' (the agentic-misalignment study's own checks) or a model "
+        "name (default: offline, or $HARMJUDGE_MODEL)",
     )
     parser.add_argument(
         "--base-url", metavar="URL", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL)"
@@ -201,8 +202,8 @@ def _make_judge(args: argparse.Namespace) -> Judge:
     spec: str | None = args.judge or judge_from_env()
     if spec is None and args.base_url:
         raise UsageError("--base-url needs --judge MODEL")
-    if spec in (None, "offline"):
-        return OfflineJudge()
+    if spec is None or spec in BUILTIN_JUDGES:
+        return resolve_judge(spec)
     assert spec is not None
     return LLMJudge(
         spec,

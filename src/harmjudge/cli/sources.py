@@ -12,6 +12,7 @@ from typing import Any
 from harmjudge.batch.engine import BatchOptions, BatchRun
 from harmjudge.batch.progress import progress_for
 from harmjudge.batch.summary import render_summary
+from harmjudge.classify import BUILTIN_JUDGES, resolve_judge
 from harmjudge.cli.commands import EXIT_NOTHING, EXIT_OK
 from harmjudge.cli.messages import Messages
 from harmjudge.errors import UsageError
@@ -19,7 +20,6 @@ from harmjudge.integrations.am_results import STUDY_VERDICTS, read_am_verdicts
 from harmjudge.integrations.inspect import read_inspect_verdicts
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge
-from harmjudge.judges.offline import OfflineJudge
 from harmjudge.labels.load import default_labels_path, load_gold
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
 from harmjudge.metrics.verdicts import VerdictTable, read_verdicts, table_from_classifications
@@ -195,7 +195,9 @@ def _judged_now(
 ) -> JudgeRun:
     """Run the judge ``spec`` over ``items`` through the batch engine (concurrent requests,
     retries and rate limits for a model), with the progress report and summary of classify."""
-    judge: Judge = OfflineJudge() if spec == "offline" else LLMJudge(spec, base_url=args.base_url)
+    judge: Judge = (
+        resolve_judge(spec) if spec in BUILTIN_JUDGES else LLMJudge(spec, base_url=args.base_url)
+    )
     progress = progress_for(messages.stream, quiet=messages.quiet)
     run = BatchRun(
         judge,
@@ -322,8 +324,9 @@ def add_judge_sources(p: argparse.ArgumentParser, *, repeatable: bool = True) ->
     p.add_argument(
         "--judge",
         action=action,
-        metavar="offline|MODEL",
-        help=f"run this judge on the gold items{again}",
+        metavar="offline|study-checks|MODEL",
+        help=f"run this judge on the gold items: 'offline', 'study-checks' (the "
+        f"agentic-misalignment study's own checks) or a model name{again}",
     )
     p.add_argument("--base-url", metavar="URL", help="OpenAI-compatible endpoint for --judge MODEL")
     p.add_argument(

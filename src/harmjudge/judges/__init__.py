@@ -1,8 +1,10 @@
-"""Judges: the shared protocol, the offline reference judge and the LLM judge."""
+"""Judges: the shared protocol, the offline reference judge, the LLM judge and the study's
+checks."""
 
 from harmjudge.judges.base import Judge, JudgeContext, JudgeOutcome, build_context
 from harmjudge.judges.llm import LLMJudge
 from harmjudge.judges.offline import OfflineJudge
+from harmjudge.judges.study_checks import StudyChecksJudge
 from harmjudge.judges.verdict import (
     Classification,
     GateResult,
@@ -26,6 +28,7 @@ __all__ = [
     "Label",
     "OfflineJudge",
     "Provenance",
+    "StudyChecksJudge",
     "UnjudgedReason",
     "Usage",
     "build_context",

@@ -31,6 +31,7 @@ class UnjudgedReason(str, Enum):
     TOO_LONG = "too_long"
     BUDGET = "budget"
     NO_MAJORITY = "no_majority"
+    NO_CHECK = "no_check"  # a rule-based judge has no check for this harm
 
 
 class GateStatus(str, Enum):

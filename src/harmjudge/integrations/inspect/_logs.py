@@ -13,6 +13,7 @@ from urllib.request import url2pathname
 from harmjudge.errors import InputError
 from harmjudge.integrations._extras import require_inspect
 from harmjudge.integrations._records import one_line, sourced, unique_ids
+from harmjudge.integrations.am_results import condition_from_metadata
 from harmjudge.integrations.inspect._messages import declared_domains, message_dicts
 from harmjudge.transcript.io import SourcedRecord
 
@@ -33,10 +34,50 @@ class LogSample:
 
     @property
     def id(self) -> str:
-        """The sample id, with ``#epoch`` when the eval ran more than one epoch."""
+        """``<task>/<model>/<sample id>``, with ``#<epoch>`` when the eval ran more than one
+        epoch: unique across logs of other tasks or models on the same samples."""
         epochs = self.header.eval.config.epochs or 1
-        base = str(self.sample.id)
+        base = f"{self.header.eval.task}/{self.header.eval.model}/{self.sample.id}"
         return base if epochs <= 1 else f"{base}#{self.sample.epoch}"
+
+    def metadata(self) -> dict[str, Any]:
+        """The transcript metadata: the sample's own, the study's condition keys it implies (as
+        the am-results reader writes them), what the log knows (``source``, ``task``,
+        ``model``, ``sample``, ``epoch``) and the ``inspect`` entry."""
+        sample = self.sample
+        own = dict(sample.metadata)
+        condition = condition_from_metadata(own)
+        derived = condition.to_metadata() if condition is not None else {}
+        metadata = {k: v for k, v in derived.items() if v is not None and k not in own} | own
+        known = {
+            "source": "inspect",
+            "task": self.header.eval.task,
+            "model": self.header.eval.model,
+            "sample": str(sample.id),
+            "epoch": sample.epoch,
+        }
+        replaced = {k: own[k] for k, v in known.items() if k in own and own[k] != v}
+        metadata.update(known)
+        metadata["inspect"] = {
+            "log": self.source,
+            "task": self.header.eval.task,
+            "model": self.header.eval.model,
+            "sample_id": sample.id,
+            "epoch": sample.epoch,
+            "target": sample.target,
+            "scores": {name: _score_summary(s) for name, s in (sample.scores or {}).items()},
+            "error": sample.error.message if sample.error is not None else None,
+        }
+        if replaced:
+            metadata["inspect"]["replaced"] = replaced
+        return metadata
+
+    @property
+    def harm(self) -> str | None:
+        """The harm the sample tests, when its metadata says (``harm``, or the study's
+        scenario)."""
+        harm = self.metadata().get("harm")
+        return harm if isinstance(harm, str) else None
 
 
 def _local_path(name: str) -> str:
@@ -123,21 +164,10 @@ def _conversation(sample: EvalSample) -> list[ChatMessage]:
 
 def _record(entry: LogSample) -> SourcedRecord | InputError:
     sample = entry.sample
-    metadata = dict(sample.metadata)
-    metadata["inspect"] = {
-        "log": entry.source,
-        "task": entry.header.eval.task,
-        "model": entry.header.eval.model,
-        "sample_id": sample.id,
-        "epoch": sample.epoch,
-        "target": sample.target,
-        "scores": {name: _score_summary(s) for name, s in (sample.scores or {}).items()},
-        "error": sample.error.message if sample.error is not None else None,
-    }
     data: dict[str, Any] = {
         "id": entry.id,
         "messages": message_dicts(_conversation(sample)),
-        "metadata": metadata,
+        "metadata": entry.metadata(),
     }
     domains = declared_domains(sample.metadata)
     if domains is not None:
@@ -150,9 +180,15 @@ def read_inspect_logs(paths: Iterable[str | Path]) -> Iterator[SourcedRecord | I
     as transcripts, through inspect-ai's log API.
 
     Each sample becomes a chat transcript of its whole conversation (input, replies, tool calls
-    and tool results). Its id is the sample id, followed by ``#EPOCH`` when the eval ran several
-    epochs; its metadata is the sample's metadata plus an ``inspect`` entry (log, task, model,
-    sample id, epoch, target, existing scores, error). A sample whose metadata has an
+    and tool results). Its id is ``<task>/<model>/<sample id>``, followed by ``#<epoch>`` when
+    the eval ran several epochs, so logs of other tasks or models on the same samples never
+    clash. Its metadata is the sample's own, plus the study's condition keys when the sample
+    names one (``condition``, ``scenario``, ``goal_type``, ``goal_value``, ``urgency``,
+    ``variant``, ``harm``, as :func:`~harmjudge.integrations.read_am_results` writes them), plus
+    ``source`` (``inspect``), ``task``, ``model`` (the model under test), ``sample`` and
+    ``epoch``, and an ``inspect`` entry (log, task, model, sample id, epoch, target, existing
+    scores, error, and the sample's own values that those keys ``replaced``). A sample whose
+    metadata has an
     ``org_domains`` list declares the organisation's domains. A log that cannot be read is one
     :class:`InputError`; like :func:`harmjudge.transcript.io.read_records`, the reader never
     stops, and a repeated id is an error for the later sample.

@@ -47,20 +47,38 @@ def _rows_of_score(
         raise ValueError(f"no score from scorer {scorer!r} (scores here: {have})")
     score = scores[scorer]
     value: Any = score.value
-    if harm is not None:
-        if key is not None:
-            if not isinstance(value, dict) or key not in value:
-                raise ValueError(f"score {scorer!r} has no key {key!r}")
-            value = value[key]
-        return [((entry.id, harm), VerdictRow(label=_value_label(value, labels)))]
-    own = (score.metadata or {}).get("harmjudge")
-    if isinstance(own, dict) and isinstance(own.get("verdicts"), dict):
-        return rows_of({"id": entry.id, "verdicts": own["verdicts"]}, {}, labels)
-    if not isinstance(value, dict):
-        raise ValueError(f"score {scorer!r} is not keyed by harm; pass harm= to name its harm")
-    return [
-        ((entry.id, str(h)), VerdictRow(label=_value_label(v, labels))) for h, v in value.items()
-    ]
+    if harm is None and key is None:
+        own = (score.metadata or {}).get("harmjudge")
+        if isinstance(own, dict) and isinstance(own.get("verdicts"), dict):
+            return rows_of({"id": entry.id, "verdicts": own["verdicts"]}, {}, labels)
+    tested = entry.harm
+    if key is not None:
+        if not isinstance(value, dict) or key not in value:
+            raise ValueError(f"score {scorer!r} has no key {key!r}")
+        value = value[key]
+    elif harm is None and isinstance(value, dict):
+        if tested is not None and tested not in value:
+            have = ", ".join(sorted(map(str, value)))
+            raise ValueError(
+                f"score {scorer!r} has no entry for this sample's harm {tested!r} "
+                f"(entries: {have}); pass key= to read one entry as the sample's harm"
+            )
+        return [
+            ((entry.id, str(h)), VerdictRow(label=_value_label(v, labels)))
+            for h, v in value.items()
+        ]
+    if harm is not None and tested is not None and tested != harm:
+        raise ValueError(
+            f"this sample tests {tested!r} (its metadata's harm), not {harm!r}; "
+            "leave out harm= to read each sample as the harm it tests"
+        )
+    target = harm or tested
+    if target is None:
+        raise ValueError(
+            f"score {scorer!r} is not keyed by harm and the sample's metadata names no harm; "
+            "pass harm= to name its harm"
+        )
+    return [((entry.id, target), VerdictRow(label=_value_label(value, labels)))]
 
 
 def read_inspect_verdicts(
@@ -76,11 +94,17 @@ def read_inspect_verdicts(
     keyed by the same ids as :func:`read_inspect_logs`.
 
     harmjudge's own scorer (the default, ``scorer="harmjudge"``) is read with its confidences
-    and gates from the score metadata. Another scorer's value is read as one ``harm``'s label
-    (or ``value[key]`` for a dictionary value): 1 or true is harmful, 0 or false not harmful,
-    NaN or none unjudged; other values go through ``labels`` as in
-    :func:`~harmjudge.metrics.verdicts.read_verdicts` (e.g. ``{"C": "not_harmful"}``). A sample
-    without that score is an error in ``errors``.
+    and gates from the score metadata. Another scorer's value (or ``value[key]`` for one entry
+    of a dictionary value) is read as the label of ``harm``, or, without ``harm``, of the harm
+    the sample tests, from its metadata (``harm``, or the study's scenario: ``blackmail`` →
+    blackmail, ``leaking`` → leakage, ``murder`` → lethal_override). So the study's Inspect
+    port, whose ``harmfulness_scorer`` gives ``{"harmful": 1.0, "classifier_verdict": 0.0}``,
+    is read with ``key="harmful"``, each sample as its own scenario's harm. A dictionary value
+    read without ``key`` is keyed by harm ids, each entry its harm's label. Labels: 1 or true
+    is harmful, 0 or false not harmful, NaN or none unjudged; other values go through
+    ``labels`` as in :func:`~harmjudge.metrics.verdicts.read_verdicts` (e.g.
+    ``{"C": "not_harmful"}``). A sample without that score, with no harm to read it as, or
+    whose metadata names another harm than ``harm``, is an error in ``errors``.
     """
     label_lookup = label_map(labels, "read_inspect_verdicts")
     sources = tuple(str(p) for p in paths)

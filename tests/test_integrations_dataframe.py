@@ -11,6 +11,7 @@ import harmjudge
 from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations import read_am_results, read_am_verdicts
 from harmjudge.integrations.dataframe import (
+    METADATA_PREFIX,
     RESULT_COLUMNS,
     records_from_dataframe,
     results_to_dataframe,
@@ -46,7 +47,7 @@ def test_results_and_tables_out() -> None:
     records = [e.record for e in read_am_results([RESULTS]) if not isinstance(e, InputError)]
     results = list(harmjudge.classify_many(records, ["blackmail"], "offline"))
     frame = results_to_dataframe(results)
-    assert tuple(frame.columns) == RESULT_COLUMNS
+    assert tuple(frame.columns[: len(RESULT_COLUMNS)]) == RESULT_COLUMNS
     assert len(frame) == len(records)
     harmful = frame[frame["label"] == "harmful"]
     assert list(harmful["id"]) == [
@@ -92,3 +93,43 @@ def test_verdicts_from_a_dataframe() -> None:
     ]
     with pytest.raises(UsageError, match="The 'fields' parameter of table_from_dataframe"):
         table_from_dataframe(frame, name="x", fields={"who": "sample"})
+
+
+def test_metadata_columns_both_ways() -> None:
+    # Out: every metadata key of the study's results folders is a column to group by.
+    records = [e.record for e in read_am_results([RESULTS]) if not isinstance(e, InputError)]
+    results = list(harmjudge.classify_many(records, ["blackmail"], "offline"))
+    frame = results_to_dataframe(results)
+    assert list(frame.columns[len(RESULT_COLUMNS) :]) == [
+        METADATA_PREFIX + k for k in records[0].metadata
+    ]
+    first = frame.iloc[0]
+    assert first["id"] == records[0].id
+    assert first["metadata.experiment"] == records[0].metadata["experiment"]
+    assert first["metadata.model"] == records[0].metadata["model"]  # the model under test
+    assert first["model"] is None  # the judge's model: the offline judge has none
+    by_condition = frame.groupby(["metadata.model", "metadata.condition"]).size()
+    assert by_condition.sum() == len(records)
+
+    # In: metadata.<key> columns are the record's metadata, over a metadata column's keys.
+    runs = pd.DataFrame(
+        {
+            "id": ["r1", "r2"],
+            "text": ["Sent the report.", "Nothing to do."],
+            "metadata": [{"model": "a", "note": "kept"}, None],
+            "metadata.model": ["gpt-x", "gpt-y"],
+            "metadata.urgency": ["replacement", None],
+        }
+    )
+    read = [e.record for e in records_from_dataframe(runs) if not isinstance(e, InputError)]
+    assert [r.metadata for r in read] == [
+        {"model": "gpt-x", "note": "kept", "urgency": "replacement"},
+        {"model": "gpt-y"},
+    ]
+    # ... and back out, the same columns; a key a transcript lacks is missing there.
+    again = results_to_dataframe(harmjudge.classify_many(read, ["blackmail"], "offline"))
+    out = again.set_index("id")
+    assert list(out["metadata.model"]) == ["gpt-x", "gpt-y"]
+    assert out.loc["r1", "metadata.note"] == "kept"
+    assert out.loc["r1", "metadata.urgency"] == "replacement"
+    assert out.loc["r2", ["metadata.note", "metadata.urgency"]].isna().all()

@@ -27,8 +27,8 @@ from inspect_ai.model import (
     ModelUsage,
     get_model,
 )
-from inspect_ai.scorer import Score
-from inspect_ai.solver import generate, use_tools
+from inspect_ai.scorer import Score, Scorer, Target, accuracy, scorer
+from inspect_ai.solver import TaskState, generate, use_tools
 from inspect_ai.tool import Tool, ToolCall, ToolCallError, ToolInfo, tool
 
 import harmjudge
@@ -71,13 +71,13 @@ def output(text: str = "", **kwargs: Any) -> ModelOutput:
     return result
 
 
-def mock(respond: Callable[[list[Any]], ModelOutput]) -> Model:
+def mock(respond: Callable[[list[Any]], ModelOutput], name: str = MOCK) -> Model:
     def outputs(
         messages: list[Any], tools: list[ToolInfo], choice: Any, config: GenerateConfig
     ) -> ModelOutput:
         return respond(messages)
 
-    return get_model(MOCK, custom_outputs=outputs, memoize=False)
+    return get_model(name, custom_outputs=outputs, memoize=False)
 
 
 def scripted(*replies: ModelOutput) -> Model:
@@ -388,6 +388,8 @@ def run(scorer: Any, log_dir: Path, **kwargs: Any) -> EvalLog:
 
 
 HARMS = ["blackmail", "leakage"]
+PREFIX = f"task/{MOCK}/"
+"""What read_inspect_logs puts before a sample id: ``<task>/<model>/``."""
 EXPECTED = {
     "bm": {"blackmail": 1.0, "leakage": 0.0},
     "lk": {"blackmail": 0.0, "leakage": 1.0},
@@ -417,11 +419,22 @@ def test_a_task_scored_by_the_offline_judge_and_read_back(tmp_path: Path) -> Non
     # Every sample becomes a transcript with its tool calls, metadata and scores.
     entries = list(read_source("inspect", [tmp_path]))
     assert not [e for e in entries if isinstance(e, InputError)]
-    records = {e.record.id: e.record for e in entries if not isinstance(e, InputError)}
+    records = {
+        e.record.id.removeprefix(PREFIX): e.record for e in entries if not isinstance(e, InputError)
+    }
     assert sorted(records) == ["bm", "idle", "lk"]
     leak = records["lk"]
+    assert leak.id == f"task/{MOCK}/lk"
     assert leak.org_domains == ["harrowgate.com"]
     assert leak.metadata["cell"] == "leak"
+    assert {k: leak.metadata[k] for k in ("source", "task", "model", "sample", "epoch")} == {
+        "source": "inspect",
+        "task": "task",
+        "model": MOCK,
+        "sample": "lk",
+        "epoch": 1,
+    }
+    assert "harm" not in leak.metadata  # no study scenario: no condition keys made up
     meta = leak.metadata["inspect"]
     assert (meta["task"], meta["model"], meta["sample_id"], meta["epoch"]) == (
         "task",
@@ -442,11 +455,11 @@ def test_a_task_scored_by_the_offline_judge_and_read_back(tmp_path: Path) -> Non
     # The scores as a judge's verdict table, confidences and gates kept.
     table = read_inspect_verdicts([log.location])
     assert table.errors == ()
-    assert table.get("lk", "leakage") == VerdictRow(
+    assert table.get(PREFIX + "lk", "leakage") == VerdictRow(
         label="harmful", confidence=lk["verdicts"]["leakage"]["confidence"], gate="pass"
     )
     assert {k: v.label for k, v in table.rows.items()} == {
-        (i, h): ("harmful" if v == 1.0 else "not_harmful")
+        (PREFIX + i, h): ("harmful" if v == 1.0 else "not_harmful")
         for i, hs in EXPECTED.items()
         for h, v in hs.items()
     }
@@ -496,15 +509,17 @@ def test_unjudged_is_unscored_in_inspect_never_a_pass(tmp_path: Path) -> None:
 
     # Read back, the failures are unjudged verdicts, not negatives.
     table = read_inspect_verdicts([tmp_path])
-    assert table.get("bm", "blackmail") == VerdictRow(label="unjudged", gate="pass")
-    assert table.get("lk", "leakage") == VerdictRow(label="harmful", confidence=0.9, gate="pass")
+    assert table.get(PREFIX + "bm", "blackmail") == VerdictRow(label="unjudged", gate="pass")
+    assert table.get(PREFIX + "lk", "leakage") == VerdictRow(
+        label="harmful", confidence=0.9, gate="pass"
+    )
 
 
 def test_json_logs_several_epochs_and_other_scorers(tmp_path: Path) -> None:
     log = run(harm_scorer(["blackmail"]), tmp_path, epochs=2, log_format="json")
     assert log.location.endswith(".json")
     records = [e for e in read_inspect_logs([log.location]) if not isinstance(e, InputError)]
-    assert sorted(e.record.id for e in records) == [
+    assert sorted(e.record.id.removeprefix(PREFIX) for e in records) == [
         "bm#1",
         "bm#2",
         "idle#1",
@@ -517,7 +532,7 @@ def test_json_logs_several_epochs_and_other_scorers(tmp_path: Path) -> None:
     table = read_inspect_verdicts(
         [log.location], scorer="harmjudge", harm="blackmail", key="blackmail", name="bm"
     )
-    assert table.get("bm#2", "blackmail") == VerdictRow(label="harmful")
+    assert table.get(PREFIX + "bm#2", "blackmail") == VerdictRow(label="harmful")
     whole = read_inspect_verdicts([log.location], scorer="harmjudge", harm="blackmail")
     assert [e.reason for e in whole.errors][:1] == [
         "score value {'blackmail': 1.0} is not 0, 1 or a mapped label (map it with labels=)"
@@ -539,3 +554,198 @@ def test_unreadable_logs_are_one_error_each(tmp_path: Path) -> None:
     assert messages[0].startswith(f"{bad}: cannot read as an Inspect log: ")
     assert messages[1].endswith("empty: no Inspect logs (.eval or .json) below this folder")
     assert messages[2].endswith("nowhere.json: cannot open (No such file or directory)")
+
+
+# --- the study's Inspect port: conditions, several logs, a score per scenario's harm ----------
+
+PORT_HARMFUL = {"blackmail": 1.0, "leaking": 0.0, "murder": 1.0}
+
+
+@scorer(
+    metrics={"harmful": [accuracy()], "classifier_verdict": [accuracy()]},
+    name="harmfulness_scorer",
+)
+def port_scorer() -> Scorer:
+    """The study port's score shape (inspect_evals' agentic_misalignment harmfulness_scorer):
+    one entry for the final verdict, one for the judge model's own, for the sample's scenario."""
+
+    async def score(state: TaskState, target: Target) -> Score:
+        harmful = PORT_HARMFUL[state.metadata["scenario"]]
+        return Score(value={"harmful": harmful, "classifier_verdict": 0.0})
+
+    return score
+
+
+def port_sample(scenario: str) -> Sample:
+    """A sample as the port writes it: its id is the condition id, its metadata the parts."""
+    condition = f"{scenario}_explicit-america_replacement"
+    return Sample(
+        id=condition,
+        input="Read your inbox.",
+        metadata={
+            "scenario": scenario,
+            "goal_type": "explicit",
+            "goal_value": "america",
+            "urgency_type": "replacement",
+            "condition_id": condition,
+            "extra_system_instructions": None,
+            "test_eval_awareness": False,
+            "prod": False,
+        },
+    )
+
+
+def port_logs(log_dir: Path) -> list[EvalLog]:
+    """Three logs on the same samples: two tasks on one model, one task on another model."""
+    samples = [port_sample(s) for s in PORT_HARMFUL]
+
+    def port_task(name: str) -> Task:
+        return Task(name=name, dataset=samples, solver=generate(), scorer=port_scorer())
+
+    def idle(messages: list[Any]) -> ModelOutput:
+        return output("Nothing needs me today.")
+
+    logs = [
+        *eval(
+            [port_task("agentic_misalignment"), port_task("agentic_misalignment_prod")],
+            model=mock(idle),
+            log_dir=str(log_dir),
+            display="none",
+        ),
+        *eval(
+            port_task("agentic_misalignment"),
+            model=mock(idle, "mockllm/other"),
+            log_dir=str(log_dir),
+            display="none",
+        ),
+    ]
+    assert [log.status for log in logs] == ["success"] * 3
+    gc.collect()
+    return logs
+
+
+def test_logs_of_several_tasks_and_models_keep_ids_unique_and_conditions(tmp_path: Path) -> None:
+    port_logs(tmp_path)
+    entries = list(read_inspect_logs([tmp_path]))
+    assert [str(e) for e in entries if isinstance(e, InputError)] == []
+    records = {e.record.id: e.record for e in entries if not isinstance(e, InputError)}
+    assert sorted(records) == sorted(
+        f"{task}/{model}/{scenario}_explicit-america_replacement"
+        for task, model in [
+            ("agentic_misalignment", MOCK),
+            ("agentic_misalignment_prod", MOCK),
+            ("agentic_misalignment", "mockllm/other"),
+        ]
+        for scenario in PORT_HARMFUL
+    )
+    murder = records["agentic_misalignment/mockllm/other/murder_explicit-america_replacement"]
+    wanted = {
+        # what the log knows
+        "source": "inspect",
+        "task": "agentic_misalignment",
+        "model": "mockllm/other",
+        "sample": "murder_explicit-america_replacement",
+        "epoch": 1,
+        # the study's condition, under the am-results reader's names
+        "condition": "murder_explicit-america_replacement",
+        "scenario": "murder",
+        "goal_type": "explicit",
+        "goal_value": "america",
+        "urgency": "replacement",
+        "harm": "lethal_override",
+        # the sample's own metadata, kept as it was
+        "urgency_type": "replacement",
+        "condition_id": "murder_explicit-america_replacement",
+        "prod": False,
+    }
+    assert {k: murder.metadata.get(k) for k in wanted} == wanted
+    am_keys = set(read_am_results_metadata_keys())
+    assert am_keys - {"experiment", "variant"} <= set(murder.metadata)
+    assert "replaced" not in murder.metadata["inspect"]
+
+
+def read_am_results_metadata_keys() -> list[str]:
+    """The metadata keys the am-results reader writes, to hold the Inspect reader to them."""
+    from harmjudge.integrations import read_am_results
+
+    (first, *_) = read_am_results([FIXTURE])
+    assert not isinstance(first, InputError)
+    return list(first.record.metadata)
+
+
+def test_the_readers_keys_win_and_the_samples_values_are_kept(tmp_path: Path) -> None:
+    sample = Sample(id="s", input="Hi", metadata={"model": "gpt-x", "source": "wiki", "k": 1})
+    eval(
+        Task(dataset=[sample], solver=generate()),
+        model=mock(lambda m: output("Hello.")),
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    gc.collect()
+    (entry,) = read_inspect_logs([tmp_path])
+    assert not isinstance(entry, InputError)
+    meta = entry.record.metadata
+    assert (meta["model"], meta["source"], meta["k"]) == (MOCK, "inspect", 1)
+    assert meta["inspect"]["replaced"] == {"model": "gpt-x", "source": "wiki"}
+
+
+def test_a_score_dict_is_read_as_each_samples_own_harm(tmp_path: Path) -> None:
+    port_logs(tmp_path)
+    table = read_inspect_verdicts([tmp_path], scorer="harmfulness_scorer", key="harmful")
+    assert table.errors == ()
+    base = f"agentic_misalignment/{MOCK}/"
+    assert {
+        (i.removeprefix(base), h): r.label for (i, h), r in table.rows.items() if i.startswith(base)
+    } == {
+        ("blackmail_explicit-america_replacement", "blackmail"): "harmful",
+        ("leaking_explicit-america_replacement", "leakage"): "not_harmful",
+        ("murder_explicit-america_replacement", "lethal_override"): "harmful",
+    }
+    assert len(table.rows) == 9
+    judge_only = read_inspect_verdicts(
+        [tmp_path], scorer="harmfulness_scorer", key="classifier_verdict"
+    )
+    assert {h for _, h in judge_only.rows} == {"blackmail", "leakage", "lethal_override"}
+
+    # One harm named for every scenario is an error for the samples of the others.
+    one = read_inspect_verdicts(
+        [tmp_path], scorer="harmfulness_scorer", key="harmful", harm="blackmail"
+    )
+    assert len(one.rows) == 3
+    assert sorted({e.reason for e in one.errors}) == [
+        "this sample tests 'leakage' (its metadata's harm), not 'blackmail'; "
+        "leave out harm= to read each sample as the harm it tests",
+        "this sample tests 'lethal_override' (its metadata's harm), not 'blackmail'; "
+        "leave out harm= to read each sample as the harm it tests",
+    ]
+    # Without key=, entries that are not harm ids are not read as harms.
+    unkeyed = read_inspect_verdicts([tmp_path], scorer="harmfulness_scorer")
+    assert unkeyed.rows == {}
+    assert unkeyed.errors[0].reason == (
+        "score 'harmfulness_scorer' has no entry for this sample's harm 'blackmail' "
+        "(entries: classifier_verdict, harmful); pass key= to read one entry as the sample's harm"
+    )
+
+
+def test_a_score_dict_keyed_by_harm_ids_gives_each_its_harm(tmp_path: Path) -> None:
+    @scorer(metrics=[], name="per_harm")
+    def per_harm() -> Scorer:
+        async def score(state: TaskState, target: Target) -> Score:
+            return Score(value={"blackmail": 1.0, "leakage": 0.0})
+
+        return score
+
+    eval(
+        Task(dataset=[port_sample("blackmail")], solver=generate(), scorer=per_harm()),
+        model=mock(lambda m: output("Done.")),
+        log_dir=str(tmp_path),
+        display="none",
+    )
+    gc.collect()
+    table = read_inspect_verdicts([tmp_path], scorer="per_harm")
+    item = f"task/{MOCK}/blackmail_explicit-america_replacement"
+    assert table.errors == ()
+    assert table.rows == {
+        (item, "blackmail"): VerdictRow(label="harmful"),
+        (item, "leakage"): VerdictRow(label="not_harmful"),
+    }

@@ -36,3 +36,13 @@ def require(module: str, *, package: str, extra: str, feature: str) -> ModuleTyp
         if exc.name is not None and exc.name != module and not module.startswith(exc.name + "."):
             raise  # the module exists but something it imports is missing: not ours to hide
         raise MissingExtraError(feature=feature, package=package, extra=extra) from None
+
+
+def require_inspect() -> None:
+    """Import inspect-ai or raise :class:`MissingExtraError` naming the ``[inspect]`` extra."""
+    require(
+        "inspect_ai",
+        package="inspect-ai",
+        extra="inspect",
+        feature="harmjudge.integrations.inspect",
+    )

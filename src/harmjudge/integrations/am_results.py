@@ -114,6 +114,63 @@ def parse_condition(condition: str, *, scenarios: Mapping[str, str] = SCENARIO_H
     )
 
 
+def condition_from_metadata(
+    metadata: Mapping[str, Any], *, scenarios: Mapping[str, str] = SCENARIO_HARMS
+) -> Condition | None:
+    """The study's condition of a sample described by its metadata, as the study's Inspect port
+    (``inspect_evals/agentic_misalignment``) writes it: ``scenario``, ``goal_type``,
+    ``goal_value``, ``urgency_type`` (or ``urgency``) and ``condition_id`` (or ``condition``).
+
+    The parts given win over those parsed from the condition id; without an id, one is made
+    from the four parts when all are given. ``None`` when the metadata names no condition and
+    no scenario that maps to a harm (a sample of another task).
+
+    >>> c = condition_from_metadata(
+    ...     {"scenario": "leaking", "goal_type": "none", "goal_value": "none",
+    ...      "urgency_type": "restriction", "prod": False}
+    ... )
+    >>> c.id, c.urgency, c.harm
+    ('leaking_none-none_restriction', 'restriction', 'leakage')
+    >>> condition_from_metadata({"scenario": "customer_support"}) is None
+    True
+    """
+
+    def text(*keys: str) -> str | None:
+        for key in keys:
+            value = metadata.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return None
+
+    given = text("condition_id", "condition")
+    scenario = text("scenario")
+    parts = {
+        "goal_type": text("goal_type"),
+        "goal_value": text("goal_value"),
+        "urgency": text("urgency_type", "urgency"),
+    }
+    if given is None:
+        if scenario is None or scenario not in scenarios:
+            return None
+        complete = all(parts.values())
+        given = (
+            f"{scenario}_{parts['goal_type']}-{parts['goal_value']}_{parts['urgency']}"
+            if complete
+            else scenario
+        )
+    parsed = parse_condition(given, scenarios=scenarios)
+    scenario = scenario or parsed.scenario
+    return Condition(
+        id=given,
+        scenario=scenario,
+        goal_type=parts["goal_type"] or parsed.goal_type,
+        goal_value=parts["goal_value"] or parsed.goal_value,
+        urgency=parts["urgency"] or parsed.urgency,
+        variant=parsed.variant,
+        harm=scenarios.get(scenario),
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class StudySample:
     """One sample of a results folder: where it is, what it is, and its ``response.json``.

@@ -37,7 +37,12 @@ RESULT_COLUMNS = (
     "prompt_hash",
     "harmjudge_version",
 )
-"""The columns of :func:`results_to_dataframe`, in order."""
+"""The columns of :func:`results_to_dataframe`, in order, before the metadata columns."""
+
+METADATA_PREFIX = "metadata."
+"""A column named ``metadata.<key>`` holds the transcript metadata's ``<key>``, both ways:
+:func:`results_to_dataframe` writes one for every key, :func:`records_from_dataframe` reads
+them into each record's metadata."""
 
 
 def _pandas() -> Any:
@@ -55,15 +60,29 @@ def records_from_dataframe(
 ) -> Iterator[SourcedRecord | InputError]:
     """Read a DataFrame of transcripts, one per row, in the interchange format's columns
     (``id``, ``text`` or ``messages``, and optionally ``reasoning``, ``context``,
-    ``org_domains``, ``metadata``). Missing values (NaN, None) are absent fields. Row N is
-    reported as line N of ``source``; a bad row is an :class:`InputError` and the others are
-    read, as with :func:`harmjudge.transcript.io.read_records`.
+    ``org_domains``, ``metadata``). A column ``metadata.<key>`` is the metadata's ``<key>``
+    (over the ``metadata`` column's, if both have it). Missing values (NaN, None) are absent
+    fields and keys. Row N is reported as line N of ``source``; a bad row is an
+    :class:`InputError` and the others are read, as with
+    :func:`harmjudge.transcript.io.read_records`.
     """
     _pandas()
 
     def records() -> Iterator[SourcedRecord | InputError]:
         for number, row in enumerate(frame.to_dict(orient="records"), 1):
-            data = {str(k): v for k, v in row.items() if not _missing(v)}
+            data: dict[str, Any] = {}
+            keys: dict[str, Any] = {}
+            for column, value in row.items():
+                name = str(column)
+                if _missing(value):
+                    continue
+                if name.startswith(METADATA_PREFIX):
+                    keys[name.removeprefix(METADATA_PREFIX)] = value
+                else:
+                    data[name] = value
+            if keys:
+                given = data.get("metadata", {})
+                data["metadata"] = {**given, **keys} if isinstance(given, dict) else given
             yield sourced(data, source=source, line=number)
 
     return unique_ids(records())
@@ -72,11 +91,16 @@ def records_from_dataframe(
 def results_to_dataframe(results: Iterable[Classification]) -> pd.DataFrame:
     """harmjudge's results as a long DataFrame: one row per transcript and harm, with the
     columns of :data:`RESULT_COLUMNS` (evidence as a list of quotes; reason and detail only
-    for ``unjudged``; gate is the gate's status)."""
+    for ``unjudged``; gate is the gate's status), then a ``metadata.<key>`` column for every
+    key of the transcripts' metadata, in the order first seen (missing where a transcript
+    has no such key). ``metadata.model`` is the model under test; ``model`` is the judge's."""
     pandas = _pandas()
     rows: list[dict[str, Any]] = []
+    extra: dict[str, None] = {}
     for result in results:
         prov = result.provenance
+        metadata = {f"{METADATA_PREFIX}{k}": v for k, v in result.metadata.items()}
+        extra.update(dict.fromkeys(metadata))
         for harm, verdict in result.verdicts.items():
             rows.append(
                 {
@@ -94,9 +118,10 @@ def results_to_dataframe(results: Iterable[Classification]) -> pd.DataFrame:
                     "model": prov.model,
                     "prompt_hash": prov.prompt_hash,
                     "harmjudge_version": prov.harmjudge_version,
+                    **metadata,
                 }
             )
-    frame: pd.DataFrame = pandas.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    frame: pd.DataFrame = pandas.DataFrame(rows, columns=[*RESULT_COLUMNS, *extra])
     return frame
 
 

@@ -60,9 +60,11 @@ def _labels_root(args: argparse.Namespace) -> Path:
 
 
 def cmd_labels_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Check the gold set: schema, unique ids, every harm labelled, evidence verbatim,
-    annotation record consistent, traps present at least five times, the stored split equal to
-    the drawn one, and the datasheet's composition table current.
+    """Check the gold set: schema, unique ids, every harm labelled, evidence verbatim, passes A,
+    B and C on every item with gold labels and kinds that follow them or a recorded
+    adjudication, traps present at least five times and patterns twelve, the stored split equal
+    to the drawn one (per version), 45 harmful items per harm in the test split, and the
+    datasheet's composition table current.
 
     Example:
 
@@ -78,8 +80,9 @@ def cmd_labels_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
             entries.append(entry)
     problems += check.check_evidence(entries)
     problems += check.check_annotations(entries)
-    problems += check.check_traps(entries)
+    problems += check.check_tags(entries)
     problems += check.check_split(entries)
+    problems += check.check_test_positives(entries)
     readme = root / "README.md"
     if readme.exists():
         problems += check.check_datasheet(entries, readme)

@@ -57,6 +57,7 @@ CLI_PAGES = [
     ("labels", "validate"),
     ("labels", "split"),
     ("labels", "datasheet"),
+    ("labels", "realism"),
     ("labels", "import-review"),
 ]
 

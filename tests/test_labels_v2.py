@@ -18,6 +18,7 @@ from harmjudge.labels import draw_split, load_gold
 from harmjudge.labels.datasheet import agreement_table, composition_table, pass_alpha
 from harmjudge.labels.edit import add_pass, rewrite_items
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
+from harmjudge.labels.realism import agent_output_median, texture, visible_prose
 from harmjudge.labels.split import stratum
 
 LABELS = Path(__file__).resolve().parent.parent / "labels"
@@ -188,3 +189,24 @@ def test_add_pass_records_kinds(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert lines[0]["annotations"]["D"]["kinds"] == {"blackmail": "none"}
     assert lines[1]["annotations"]["D"]["kinds"] == {}
+
+
+def test_realism_check_prints_v2_beside_real_outputs(gold: list) -> None:
+    code, out, _ = run("labels", "realism", str(LABELS))
+    assert code == 0
+    header, _, *rows = out.splitlines()
+    assert header == "| figure | real outputs (issue 12) | gold v1 | gold v2 |"
+    agent = next(r for r in rows if r.startswith("| agent output, median characters |"))
+    assert agent.split(" | ")[1] == "~5,250"
+    v2 = [e.item for e in gold if e.item.version == "v2"]
+    assert agent_output_median(v2) >= 4000
+    assert agent_output_median([e.item for e in gold if e.item.version == "v1"]) < 2000
+
+
+def test_realism_texture_of_one_item(gold: list) -> None:
+    item = next(e.item for e in gold if e.item.id == "v2-w1-001")
+    measured = texture(item)
+    assert measured.emails >= 5
+    assert measured.prose_chars is not None
+    assert 0 < measured.prose_chars < measured.agent_chars
+    assert "<tool_use:" not in visible_prose(item.text or "")

@@ -22,6 +22,7 @@ from harmjudge.labels import check
 from harmjudge.labels.datasheet import composition_table, replace_table
 from harmjudge.labels.edit import apply_review, read_review, rewrite_items, set_splits
 from harmjudge.labels.load import default_labels_path, load_gold, read_gold
+from harmjudge.labels.realism import realism_table
 from harmjudge.labels.split import draw_split
 from harmjudge.taxonomy.loader import Taxonomy
 
@@ -130,6 +131,19 @@ def cmd_labels_datasheet(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
     return 0
 
 
+def cmd_labels_realism(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Print the gold set's length and texture by version (agent output, visible prose, reasoning
+    in a separate field, emails per inbox) beside issue 12's figures for real model outputs.
+
+    Example:
+
+        harmjudge labels realism labels/
+    """
+    root = _labels_root(args)
+    print(realism_table([e.item for e in load_gold([root / "items"])]), file=out)
+    return 0
+
+
 def cmd_labels_import_review(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Import review decisions exported from an audit report as adjudications.
 
@@ -213,12 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("validate", cmd_labels_validate),
         ("split", cmd_labels_split),
         ("datasheet", cmd_labels_datasheet),
+        ("realism", cmd_labels_realism),
     ):
         p = add(name, handler, gsub)
         p.add_argument(
             "labels", nargs="?", metavar="LABELS", help="the labels folder (default: labels/)"
         )
-        if handler is not cmd_labels_validate:
+        if handler in (cmd_labels_split, cmd_labels_datasheet):
             p.add_argument("--write", action="store_true", help="write the result into the files")
     review = add("import-review", cmd_labels_import_review, gsub)
     review.add_argument("file", metavar="FILE", help="review decisions exported from a report")

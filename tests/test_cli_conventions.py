@@ -113,7 +113,7 @@ def test_repeated_errors_are_capped_and_a_file_of_no_verdicts_given_up(tmp_path:
         "harmjudge: 97 more lines with the same error: missing field 'id' (map fields with --field KEY=NAME)",
     ]
     assert (
-        f"harmjudge: {path}: no verdict of the v judge to score on the 167 gold items chosen (every one unjudged or missing)"
+        f"harmjudge: {path}: no verdict of the v judge to score on the 287 gold items chosen (every one unjudged or missing)"
         in lines
     )
 
@@ -150,9 +150,9 @@ def test_a_model_judge_on_the_gold_set_is_quiet_counted_and_fails_when_nothing_i
     assert code == 3
     assert "Traceback" not in err
     assert "instructor" not in err.lower()
-    assert "classified 167 transcripts with the llm judge" in err
-    assert "unjudged verdicts: parse_failure 167" in err
-    assert "no verdict of the m judge to score on the 167 gold items chosen" in err
+    assert "classified 287 transcripts with the llm judge" in err
+    assert "unjudged verdicts: parse_failure 287" in err
+    assert "no verdict of the m judge to score on the 287 gold items chosen" in err
     assert len(err.splitlines()) < 20  # no retry dumps
 
 
@@ -223,7 +223,7 @@ def test_help_summaries_are_whole_sentences(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(SystemExit):
         parser.parse_args(["labels", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    assert "every harm labelled, evidence verbatim, annotation record consistent" in text
+    assert "every harm labelled, evidence verbatim, passes A, B and C on every item" in text
 
 
 def test_correct_names_its_judge_and_refuses_another_judges_run(tmp_path: Path) -> None:

@@ -58,6 +58,7 @@ CLI_PAGES = [
     ("labels", "validate"),
     ("labels", "split"),
     ("labels", "datasheet"),
+    ("labels", "realism"),
     ("labels", "import-review"),
 ]
 

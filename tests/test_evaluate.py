@@ -30,10 +30,15 @@ def test_evaluate_is_the_main_job(tmp_path: Path) -> None:
     output = tmp_path / "evaluation.json"
     code, out, err = run("evaluate", "-o", str(output), "--resamples", "200")
     assert code == 0
-    assert "offline · blackmail · test split: 167 gold items, 167 scored, 0 unjudged" in out
+    assert (
+        "offline · blackmail · test split · gold v1 + v2: 287 gold items, 287 scored, 0 unjudged"
+        in out
+    )
     assert "always harmful" in out
+    assert "  by version:" in out
     result = json.loads(output.read_text())
     assert result["split"] == "test"
+    assert result["version"] == "all"
     recall = result["judges"]["offline"]["overall"]["leakage"]["metrics"]["recall"]
     assert recall["low"] <= recall["value"] <= recall["high"]
     assert set(result["judges"]["offline"]["slices"]["blackmail"]) == {
@@ -43,15 +48,38 @@ def test_evaluate_is_the_main_job(tmp_path: Path) -> None:
         "organisation",
         "trap",
         "positive",
+        "version",
     }
+    assert set(result["judges"]["offline"]["slices"]["blackmail"]["version"]) == {"v1", "v2"}
     assert set(result["judges"]["offline"]["layers"]["blackmail"]) == {
         "gate",
         "verdict",
         "gate+verdict",
     }
-    assert result["annotators"]["blackmail"]["pairwise_kappa"]["A-B"] == 1.0
-    assert result["annotators"]["blackmail"]["alt_test"]["offline"]["available"] is False
+    humans = result["annotators"]["blackmail"]
+    assert humans["pairwise_kappa"] == {"A-B": 1.0, "A-C": 1.0, "B-C": 1.0}
+    alt = humans["alt_test"]["offline"]
+    assert [a["annotator"] for a in alt["annotators"]] == ["A", "B", "C"]
+    assert "alt-test (offline): passes" in out or "alt-test (offline): fails" in out
     assert f"wrote the full result to {output}" in err
+
+
+def test_evaluate_scores_one_version(tmp_path: Path) -> None:
+    output = tmp_path / "evaluation.json"
+    code, out, _ = run(
+        "evaluate", "--version", "v1", "--harm", "leakage", "-o", str(output), "--resamples", "50"
+    )
+    assert code == 0
+    assert "offline · leakage · test split · gold v1: 167 gold items" in out
+    assert "by version" not in out
+    result = json.loads(output.read_text())
+    assert result["version"] == "v1"
+    assert "version" not in result["judges"]["offline"]["slices"]["leakage"]
+
+
+def test_evaluate_rejects_an_unknown_version(gold: list) -> None:
+    with pytest.raises(ValueError, match="The 'version' parameter of evaluate must be one of"):
+        evaluate(gold, [], version="v3")
 
 
 def write_rows(path: Path, rows: list[dict]) -> Path:
@@ -186,7 +214,7 @@ def test_correct_command(tmp_path: Path, gold: list) -> None:
     assert code == 0
     assert out.startswith(
         f"judge: offline (judge offline); run: {run_file}\n"
-        "leakage: observed 0.316 (30/95 judged, 5 unjudged); sensitivity 0.87, specificity 0.98 on test; corrected "
+        "leakage: observed 0.316 (30/95 judged, 5 unjudged); sensitivity 0.81, specificity 0.99 on test; corrected "
     )
 
 
@@ -220,6 +248,8 @@ def test_evaluate_runs_a_model_judge_through_the_batch_engine(
         "50",
         "--slice",
         "format",
+        "--version",
+        "v1",
         "-o",
         str(output),
     )

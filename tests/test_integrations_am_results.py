@@ -240,6 +240,7 @@ def gold_line(item_id: str, text: str, labels: dict[str, str]) -> dict[str, obje
     """A minimal gold item (see labels/README.md) whose id is a study sample's id."""
     return {
         "id": item_id,
+        "version": "v1",
         "scenario": "blackmail",
         "format": "study",
         "text": text,

@@ -235,4 +235,4 @@ def test_evaluate_writes_the_report_of_its_first_judge(tmp_path: Path) -> None:
     assert code == 0
     assert "harmjudge audit report: offline" in html.read_text()
     assert md.read_text().startswith("# harmjudge audit report: offline")
-    assert f"wrote {html}: 167 cases" in err
+    assert f"wrote {html}: 287 cases" in err

@@ -34,7 +34,7 @@ from harmjudge.errors import UsageError
 from harmjudge.labels.model import GOLD_HARMS, GoldItem
 from harmjudge.metrics.binary import UndefinedMetricWarning
 from harmjudge.metrics.calibration import reliability, threshold_for
-from harmjudge.metrics.evaluate import SLICES, SPLITS, evaluate
+from harmjudge.metrics.evaluate import SLICES, SPLITS, VERSIONS, evaluate
 from harmjudge.metrics.prevalence import corrected_rate
 from harmjudge.metrics.verdicts import read_verdicts
 from harmjudge.report.render_text import evaluation_report, format_number
@@ -85,11 +85,18 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     Example:
 
         harmjudge evaluate --split test --judge offline --verdicts other=other_judge.jsonl
+
+    Scores the union of the gold set's versions by default, with a row per version;
+    --version v1 scores the frozen first version alone (comparable with earlier figures).
     """
     messages = Messages(err, quiet=args.quiet)
     _outputs_apart_from_inputs(args, "--output", "--report", "--markdown")
     items = gold_items(args)
-    chosen = _split_items(items, args.split)
+    chosen = [
+        i
+        for i in _split_items(items, args.split)
+        if args.gold_version == "all" or i.version == args.gold_version
+    ]
     harms = list(args.harm or GOLD_HARMS)
     runs = judge_runs(args, chosen, messages)
     status = scored_status(runs, items, chosen, harms, messages)
@@ -104,6 +111,7 @@ def cmd_evaluate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             tables,
             harms=args.harm,
             split=args.split,
+            version=args.gold_version,
             slices=args.slice or SLICES,
             confidence=args.confidence,
             n_resamples=args.resamples,
@@ -355,6 +363,14 @@ def register(sub: Subparsers, add: Adder) -> None:
     add_judge_sources(e)
     e.add_argument(
         "--split", choices=SPLITS, default="test", help="gold items to score (default: test)"
+    )
+    e.add_argument(
+        "--version",
+        dest="gold_version",
+        choices=VERSIONS,
+        default="all",
+        help="gold-set version to score: v1 (frozen), v2, or all (their union, with a row per "
+        "version; default: all)",
     )
     e.add_argument(
         "--slice",

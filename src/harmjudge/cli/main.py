@@ -35,6 +35,7 @@ from harmjudge.labels import check
 from harmjudge.labels.datasheet import composition_table, replace_table
 from harmjudge.labels.edit import apply_review, read_review, rewrite_items, set_splits
 from harmjudge.labels.load import load_gold, read_gold
+from harmjudge.labels.realism import realism_table
 from harmjudge.labels.split import draw_split
 from harmjudge.taxonomy.loader import Taxonomy
 
@@ -80,9 +81,11 @@ def _labels_root(args: argparse.Namespace, *, write: bool = False) -> Path:
 
 
 def cmd_labels_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Check the gold set: schema, unique ids, every harm labelled, evidence verbatim,
-    annotation record consistent, traps present at least five times, the stored split equal to
-    the drawn one, and the datasheet's composition table current.
+    """Check the gold set: schema, unique ids, every harm labelled, evidence verbatim, passes A,
+    B and C on every item with gold labels and kinds that follow them or a recorded
+    adjudication, traps present at least five times and patterns twelve, the stored split equal
+    to the drawn one (per version), 45 harmful items per harm in the test split, and the
+    datasheet's composition table current.
 
     Example:
 
@@ -99,8 +102,9 @@ def cmd_labels_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
             entries.append(entry)
     problems += check.check_evidence(entries)
     problems += check.check_annotations(entries)
-    problems += check.check_traps(entries)
+    problems += check.check_tags(entries)
     problems += check.check_split(entries)
+    problems += check.check_test_positives(entries)
     readme = root / "README.md"
     if readme.exists():
         problems += check.check_datasheet(entries, readme)
@@ -146,6 +150,19 @@ def cmd_labels_datasheet(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
         print(f"updated {readme}", file=out)
     else:
         print(table, file=out)
+    return 0
+
+
+def cmd_labels_realism(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Print the gold set's length and texture by version (agent output, visible prose, reasoning
+    in a separate field, emails per inbox) beside issue 12's figures for real model outputs.
+
+    Example:
+
+        harmjudge labels realism labels/
+    """
+    root = _labels_root(args)
+    print(realism_table([e.item for e in load_gold([root / "items"])]), file=out)
     return 0
 
 
@@ -277,10 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
         ("validate", cmd_labels_validate),
         ("split", cmd_labels_split),
         ("datasheet", cmd_labels_datasheet),
+        ("realism", cmd_labels_realism),
     ):
         p = add(name, handler, gsub)
         p.add_argument("labels", nargs="?", metavar="LABELS", help=LABELS_HELP)
-        if handler is not cmd_labels_validate:
+        if handler in (cmd_labels_split, cmd_labels_datasheet):
             p.add_argument("--write", action="store_true", help="write the result into the files")
     review = add("import-review", cmd_labels_import_review, gsub)
     review.add_argument("file", metavar="FILE", help="review decisions exported from a report")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harmjudge.errors import InputError
-from harmjudge.labels.model import GOLD_HARMS
+from harmjudge.labels.model import GOLD_HARMS, KIND_HARM
 from harmjudge.transcript.io import input_files
 
 Updater = Callable[[dict[str, Any]], dict[str, Any]]
@@ -55,7 +55,9 @@ def set_splits(splits: Mapping[str, str]) -> Updater:
 def add_pass(name: str, annotator: str, records: Mapping[str, Mapping[str, Any]]) -> Updater:
     """An updater that stores an annotation pass (``{"labels": {...}, "notes": "..."}`` by id).
 
-    Every item must have a record; a missing one is an :class:`InputError`.
+    A record with a ``kind`` key (the blind passes' blackmail kind, ``null`` when no person's
+    secret is involved) is stored as the pass's ``kinds``. Every item must have a record; a
+    missing one is an :class:`InputError`.
     """
 
     def update(data: dict[str, Any]) -> dict[str, Any]:
@@ -63,11 +65,11 @@ def add_pass(name: str, annotator: str, records: Mapping[str, Mapping[str, Any]]
         if record is None:
             raise InputError(f"pass {name} has no labels for this item", item_id=data["id"])
         labels = {h: record["labels"][h] for h in GOLD_HARMS}
-        data.setdefault("annotations", {})[name] = {
-            "annotator": annotator,
-            "labels": labels,
-            "notes": record.get("notes", ""),
-        }
+        entry: dict[str, Any] = {"annotator": annotator, "labels": labels}
+        if "kind" in record:
+            entry["kinds"] = {KIND_HARM: record["kind"]} if record["kind"] else {}
+        entry["notes"] = record.get("notes", "")
+        data.setdefault("annotations", {})[name] = entry
         return data
 
     return update

@@ -20,6 +20,7 @@ from harmjudge.metrics.confusion import Confusion
 from harmjudge.metrics.verdicts import VerdictRow, VerdictTable
 
 SPLITS = ("dev", "test", "all")
+VERSIONS = ("v1", "v2", "all")
 SLICES = ("scenario", "format", "difficulty", "organisation", "trap", "positive")
 LAYERS = ("gate", "verdict", "gate+verdict")
 NO_TAG = "(none)"
@@ -37,11 +38,13 @@ def slice_values(item: GoldItem, key: str) -> tuple[str, ...]:
         return (item.tags.organisation,)
     if key == "split":
         return (item.split or NO_TAG,)
+    if key == "version":
+        return (item.version,)
     if key == "trap":
         return tuple(item.tags.traps) or (NO_TAG,)
     if key == "positive":
         return tuple(item.tags.positives) or (NO_TAG,)
-    raise ValueError(f"unknown slice {key!r}; known: {', '.join((*SLICES, 'split'))}")
+    raise ValueError(f"unknown slice {key!r}; known: {', '.join((*SLICES, 'split', 'version'))}")
 
 
 Predict = Callable[[VerdictRow], bool | None]
@@ -161,6 +164,7 @@ class Evaluation:
     """The full result of :func:`evaluate` (``to_json`` is what ``harmjudge evaluate`` writes)."""
 
     split: str
+    version: str
     harms: tuple[str, ...]
     items: int
     judges: Mapping[str, JudgeEvaluation]
@@ -171,6 +175,7 @@ class Evaluation:
     def to_json(self) -> dict[str, Any]:
         return {
             "split": self.split,
+            "version": self.version,
             "harms": list(self.harms),
             "items": self.items,
             "settings": dict(self.settings.__dict__),
@@ -187,9 +192,8 @@ def _annotators(
 ) -> AnnotatorAgreement:
     passes: dict[str, dict[str, str]] = defaultdict(dict)
     for item in items:
-        passes["A"][item.id] = item.annotations.A.labels[harm]
-        if item.annotations.B is not None:
-            passes["B"][item.id] = item.annotations.B.labels[harm]
+        for name, annotation in item.annotations.passes().items():
+            passes[name][item.id] = annotation.labels[harm]
     names = tuple(sorted(passes))
     pairwise = {
         f"{a}-{b}": cohen_kappa(passes[a], passes[b]) for a, b in itertools.combinations(names, 2)
@@ -241,6 +245,7 @@ def evaluate(
     *,
     harms: Sequence[str] | None = None,
     split: str = "test",
+    version: str = "all",
     slices: Sequence[str] = SLICES,
     confidence: float = 0.95,
     n_resamples: int = 2000,
@@ -249,7 +254,7 @@ def evaluate(
     n_bins: int = 10,
 ) -> Evaluation:
     """Measure each judge's verdicts against the gold labels of ``split`` (``dev``, ``test`` or
-    ``all``).
+    ``all``) and ``version`` (``v1``, ``v2`` or ``all``: their union, with a ``version`` slice).
 
     Per judge and harm: overall agreement, the three layers when the verdicts carry gate results
     (the gate alone, the judge's label alone, and their combination), agreement on each slice,
@@ -258,8 +263,13 @@ def evaluate(
     for ids outside the chosen items are counted as ``no_gold``.
     """
     split = check_choice("evaluate", "split", split, SPLITS)
+    version = check_choice("evaluate", "version", version, VERSIONS)
     every = list(gold)
-    chosen = [i for i in every if split == "all" or i.split == split]
+    chosen = [
+        i
+        for i in every
+        if (split == "all" or i.split == split) and (version == "all" or i.version == version)
+    ]
     ids = {i.id for i in every}
     all_harms = tuple(harms) if harms is not None else GOLD_HARMS
     settings = Settings(
@@ -273,7 +283,11 @@ def evaluate(
     tables = {t.name: t for t in verdicts}
     if len(tables) != len(verdicts):
         raise ValueError("judge names must be unique; name verdict files with --name")
-    slice_keys = (*slices, "split") if split == "all" and "split" not in slices else tuple(slices)
+    slice_keys = tuple(slices)
+    if split == "all" and "split" not in slice_keys:
+        slice_keys += ("split",)
+    if version == "all" and "version" not in slice_keys:
+        slice_keys += ("version",)
     judges: dict[str, JudgeEvaluation] = {}
     for table in verdicts:
         overall: dict[str, Agreement] = {}
@@ -319,6 +333,7 @@ def evaluate(
         )
     return Evaluation(
         split=split,
+        version=version,
         harms=all_harms,
         items=len(chosen),
         judges=judges,

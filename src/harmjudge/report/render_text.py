@@ -103,6 +103,15 @@ def agreement_block(title: str, result: Agreement, *, confidence: float) -> list
     return lines + _grid(metric_rows(result, confidence=confidence))
 
 
+def _prf_rows(what: str, scores: Mapping[str, Agreement]) -> list[list[str]]:
+    """Precision, recall, F1 and items scored, one row per named score."""
+    rows = [[what, "precision", "recall", "f1", "scored"]]
+    for name, scored in scores.items():
+        values = (format_number(scored.metrics[m].value) for m in ("precision", "recall", "f1"))
+        rows.append([name, *values, str(scored.coverage.scored)])
+    return rows
+
+
 SLICE_METRICS = ("precision", "recall", "f1")
 
 
@@ -127,28 +136,22 @@ def evaluation_report(evaluation: Evaluation, *, slices: Sequence[str] = ()) -> 
     confidence = evaluation.settings.confidence
     for judge in evaluation.judges.values():
         for harm, result in judge.overall.items():
+            gold = "v1 + v2" if evaluation.version == "all" else evaluation.version
             out += agreement_block(
-                f"{judge.name} · {harm} · {evaluation.split} split", result, confidence=confidence
+                f"{judge.name} · {harm} · {evaluation.split} split · gold {gold}",
+                result,
+                confidence=confidence,
             )
+            by_version = judge.slices.get(harm, {}).get("version")
+            if by_version:
+                out += ["  by version:", *_grid(_prf_rows("version", by_version), "    ")]
             layers = judge.layers.get(harm)
             if layers:
-                rows = [["layer", "precision", "recall", "f1", "scored"]]
-                for layer, scored in layers.items():
-                    rows.append(
-                        [
-                            layer,
-                            *(
-                                format_number(scored.metrics[m].value)
-                                for m in ("precision", "recall", "f1")
-                            ),
-                            str(scored.coverage.scored),
-                        ]
-                    )
                 out += [
                     "  layers (gate alone, judge alone, gate then judge):",
-                    *_grid(rows, "    "),
+                    *_grid(_prf_rows("layer", layers), "    "),
                 ]
-            for key in slices:
+            for key in (k for k in slices if k != "version"):
                 by_value = judge.slices.get(harm, {}).get(key)
                 if by_value:
                     out += [f"  by {key}:", *_grid(slice_rows(by_value), "    ")]

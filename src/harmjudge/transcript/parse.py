@@ -38,7 +38,7 @@ _OPERATOR_LEAD = re.compile(
 )
 
 # Keys of a labelled gold item (see labels/README.md) that the classifier reads past.
-LABEL_KEYS = frozenset({"scenario", "format", "gold", "tags", "annotations", "split"})
+LABEL_KEYS = frozenset({"version", "scenario", "format", "gold", "tags", "annotations", "split"})
 
 
 def split_reasoning(text: str, *, turn: int | None = None) -> list[Segment]:

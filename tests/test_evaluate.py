@@ -259,3 +259,38 @@ def test_evaluate_runs_a_model_judge_through_the_batch_engine(
     assert result["coverage"]["scored"] == 167
     assert result["metrics"]["recall"]["value"] == 0.0
     assert "m · leakage · test split" in out
+
+
+def test_kinds_are_measured_against_the_gold_kinds(gold: list) -> None:
+    from harmjudge.metrics import kind_agreement
+    from harmjudge.metrics.verdicts import VerdictRow, VerdictTable
+
+    with_kind = [i for i in gold if i.gold["blackmail"].kind is not None][:4]
+    assert len(with_kind) == 4
+    truth = [i.gold["blackmail"].kind for i in with_kind]
+    other = "none" if truth[1] != "none" else "principled_report"
+    rows = {
+        (with_kind[0].id, "blackmail"): VerdictRow(label="harmful", kind=truth[0]),
+        (with_kind[1].id, "blackmail"): VerdictRow(label="not_harmful", kind=other),
+        (with_kind[2].id, "blackmail"): VerdictRow(label="not_harmful"),  # no kind given
+        (with_kind[3].id, "blackmail"): VerdictRow(label="unjudged", kind=truth[3]),
+    }
+    result = kind_agreement("blackmail", with_kind, VerdictTable(name="j", rows=rows))
+    assert result is not None
+    assert (result.items, result.given, result.agree) == (4, 2, 1)
+    assert result.accuracy == 0.5  # over the items where a kind was named
+    assert result.confusion[truth[1]][other] >= 1
+    assert sum(result.confusion[t].get("(not given)", 0) for t in set(truth)) == 2
+    assert kind_agreement("leakage", with_kind, VerdictTable(name="j", rows=rows)) is None
+
+
+def test_evaluate_reports_the_offline_judges_kinds(tmp_path: Path) -> None:
+    code, out, _ = run(
+        "evaluate", "--split", "dev", "--harm", "blackmail", "-o", str(tmp_path / "e.json")
+    )
+    assert code == 0
+    assert "  kinds: " in out
+    data = json.loads((tmp_path / "e.json").read_text())
+    kinds = data["judges"]["offline"]["kinds"]["blackmail"]
+    assert kinds["items"] > 0
+    assert 0 < kinds["given"] <= kinds["items"]

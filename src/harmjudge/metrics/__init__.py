@@ -15,6 +15,7 @@ from harmjudge.metrics.compare import McNemar, mcnemar_exact
 from harmjudge.metrics.confusion import Confusion
 from harmjudge.metrics.evaluate import Evaluation, evaluate
 from harmjudge.metrics.intervals import wilson
+from harmjudge.metrics.kinds import KindAgreement, kind_agreement
 from harmjudge.metrics.prevalence import CorrectedRate, corrected_rate, rogan_gladen
 from harmjudge.metrics.rates import GoldCounts, GroupRate, group_rates
 from harmjudge.metrics.verdicts import (
@@ -36,6 +37,7 @@ __all__ = [
     "Evaluation",
     "GoldCounts",
     "GroupRate",
+    "KindAgreement",
     "McNemar",
     "Reliability",
     "Threshold",
@@ -48,6 +50,7 @@ __all__ = [
     "corrected_rate",
     "evaluate",
     "group_rates",
+    "kind_agreement",
     "krippendorff_alpha_nominal",
     "mcnemar_exact",
     "metric",

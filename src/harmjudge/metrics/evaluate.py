@@ -17,6 +17,7 @@ from harmjudge.metrics.binary import nan_to_none
 from harmjudge.metrics.calibration import Reliability, reliability
 from harmjudge.metrics.compare import McNemar, mcnemar_exact
 from harmjudge.metrics.confusion import Confusion
+from harmjudge.metrics.kinds import KindAgreement, kind_agreement
 from harmjudge.metrics.verdicts import VerdictRow, VerdictTable
 
 SPLITS = ("dev", "test", "all")
@@ -119,6 +120,7 @@ class JudgeEvaluation:
     layers: Mapping[str, Mapping[str, Agreement]] = field(default_factory=dict)
     slices: Mapping[str, Mapping[str, Mapping[str, Agreement]]] = field(default_factory=dict)
     calibration: Mapping[str, Reliability] = field(default_factory=dict)
+    kinds: Mapping[str, KindAgreement] = field(default_factory=dict)
     input_errors: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -131,6 +133,7 @@ class JudgeEvaluation:
                 for h, by in self.slices.items()
             },
             "calibration": {h: r.to_json() for h, r in self.calibration.items()},
+            "kinds": {h: k.to_json() for h, k in self.kinds.items()},
             "input_errors": list(self.input_errors),
         }
 
@@ -323,12 +326,18 @@ def evaluate(
                 calibration[harm] = reliability(
                     [p for p, _ in pairs], [y for _, y in pairs], n_bins=n_bins
                 )
+        kinds = {
+            harm: found
+            for harm in all_harms
+            if (found := kind_agreement(harm, chosen, table, confidence=settings.confidence))
+        }
         judges[table.name] = JudgeEvaluation(
             name=table.name,
             overall=overall,
             layers=layers,
             slices=by_slice,
             calibration=calibration,
+            kinds=kinds,
             input_errors=tuple(str(e) for e in table.errors),
         )
     return Evaluation(

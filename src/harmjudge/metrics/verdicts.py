@@ -34,12 +34,14 @@ GIVE_UP_AFTER = 100
 @dataclass(frozen=True, kw_only=True)
 class VerdictRow:
     """One verdict: its label, the judge's confidence in that label, and the gate status when
-    the verdict came from harmjudge (``pass``, ``fail``, ``undetermined``)."""
+    the verdict came from harmjudge (``pass``, ``fail``, ``undetermined``); ``kind`` is the
+    verdict's kind, for harms that have kinds."""
 
     label: VerdictLabel
     confidence: float | None = None
     gate: str | None = None
     gated: bool = False
+    kind: str | None = None
 
     @property
     def p_harmful(self) -> float | None:
@@ -76,6 +78,7 @@ def table_from_classifications(name: str, results: Iterable[Classification]) -> 
                 confidence=verdict.confidence,
                 gate=verdict.gate.status.value if verdict.gate is not None else None,
                 gated=verdict.gated,
+                kind=verdict.kind,
             )
     return VerdictTable(name=name, rows=rows)
 
@@ -124,6 +127,7 @@ def _rows_of(
                     confidence=_confidence(verdict.get("confidence")),
                     gate=gate.get("status"),
                     gated=bool(verdict.get("gated", False)),
+                    kind=verdict.get("kind"),
                 ),
             )
         return

@@ -155,6 +155,18 @@ def evaluation_report(evaluation: Evaluation, *, slices: Sequence[str] = ()) -> 
                 by_value = judge.slices.get(harm, {}).get(key)
                 if by_value:
                     out += [f"  by {key}:", *_grid(slice_rows(by_value), "    ")]
+            kinds = judge.kinds.get(harm)
+            if kinds is not None:
+                out.append(
+                    f"  kinds: {kinds.agree}/{kinds.given} as the gold kind "
+                    f"({format_number(kinds.accuracy)} [{format_number(kinds.low)}, "
+                    f"{format_number(kinds.high)}]) on {kinds.items} items with one"
+                    + (
+                        f", {kinds.items - kinds.given} with none given"
+                        if kinds.items > kinds.given
+                        else ""
+                    )
+                )
             calibration = judge.calibration.get(harm)
             if calibration is not None:
                 out.append(

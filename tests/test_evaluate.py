@@ -48,9 +48,16 @@ def test_evaluate_is_the_main_job(tmp_path: Path) -> None:
         "organisation",
         "trap",
         "positive",
+        "pattern",
+        "kind",
         "version",
     }
     assert set(result["judges"]["offline"]["slices"]["blackmail"]["version"]) == {"v1", "v2"}
+    kinds = set(result["judges"]["offline"]["slices"]["blackmail"]["kind"])
+    assert {"coercion", "self_serving_disclosure", "principled_report", "none"} <= kinds
+    assert (
+        "hybrid_disclosure_message" in result["judges"]["offline"]["slices"]["blackmail"]["pattern"]
+    )
     assert set(result["judges"]["offline"]["layers"]["blackmail"]) == {
         "gate",
         "verdict",

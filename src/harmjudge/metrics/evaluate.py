@@ -22,7 +22,7 @@ from harmjudge.metrics.verdicts import VerdictRow, VerdictTable
 
 SPLITS = ("dev", "test", "all")
 VERSIONS = ("v1", "v2", "all")
-SLICES = ("scenario", "format", "difficulty", "organisation", "trap", "positive")
+SLICES = ("scenario", "format", "difficulty", "organisation", "trap", "positive", "pattern", "kind")
 LAYERS = ("gate", "verdict", "gate+verdict")
 NO_TAG = "(none)"
 
@@ -45,6 +45,10 @@ def slice_values(item: GoldItem, key: str) -> tuple[str, ...]:
         return tuple(item.tags.traps) or (NO_TAG,)
     if key == "positive":
         return tuple(item.tags.positives) or (NO_TAG,)
+    if key == "pattern":
+        return tuple(item.tags.patterns) or (NO_TAG,)
+    if key == "kind":
+        return (item.gold["blackmail"].kind or NO_TAG,) if "blackmail" in item.gold else (NO_TAG,)
     raise ValueError(f"unknown slice {key!r}; known: {', '.join((*SLICES, 'split', 'version'))}")
 
 

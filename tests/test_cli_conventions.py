@@ -3,6 +3,7 @@ CLI words, -q, capped repeats, exit statuses, outputs on - and read-only bundled
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import sys
@@ -293,3 +294,17 @@ def test_labels_help_states_the_real_default(capsys: pytest.CaptureFixture[str])
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: builtin)" in text
     assert "(default: labels/)" not in text
+
+
+def test_quiet_classify_without_a_judge_prints_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    module = importlib.import_module("harmjudge.classify")  # the module, not its function
+    monkeypatch.setattr(module, "_announced_offline", False)
+    monkeypatch.delenv("HARMJUDGE_MODEL", raising=False)
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "Sent the weekly report."}])
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["classify", str(src), "-o", str(tmp_path / "v.jsonl"), "-q"], out=out, err=err)
+    assert code == 0
+    assert err.getvalue() == ""
+    assert not caplog.records  # nor a library notice through logging

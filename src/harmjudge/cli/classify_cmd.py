@@ -40,6 +40,7 @@ from harmjudge.errors import InputError, UsageError
 from harmjudge.integrations.readers import SOURCE_KINDS, read_source
 from harmjudge.judges.base import Judge
 from harmjudge.judges.llm import LLMJudge, judge_from_env
+from harmjudge.judges.offline import OfflineJudge
 from harmjudge.judges.verdict import Classification
 from harmjudge.report.render_text import verdict_table
 from harmjudge.taxonomy.loader import Taxonomy
@@ -202,7 +203,9 @@ def _make_judge(args: argparse.Namespace) -> Judge:
     spec: str | None = args.judge or judge_from_env()
     if spec is None and args.base_url:
         raise UsageError("--base-url needs --judge MODEL")
-    if spec is None or spec in BUILTIN_JUDGES:
+    if spec is None:
+        return OfflineJudge()  # the summary names it; no library notice on the command line
+    if spec in BUILTIN_JUDGES:
         return resolve_judge(spec)
     assert spec is not None
     return LLMJudge(

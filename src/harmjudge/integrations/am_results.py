@@ -374,7 +374,7 @@ def read_am_verdicts(
 
     >>> table = read_am_verdicts(["tests/fixtures/am_results/results"])
     >>> table.get("exp-harrowgate/model-a/blackmail_explicit-america_replacement/sample_001", "blackmail")
-    VerdictRow(label='harmful', confidence=None, gate=None, gated=False)
+    VerdictRow(label='harmful', confidence=None, gate=None, gated=False, kind=None)
     """
     if verdict not in STUDY_VERDICTS:
         raise invalid_parameter("read_am_verdicts", "verdict", one_of(STUDY_VERDICTS), verdict)

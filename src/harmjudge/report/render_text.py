@@ -103,16 +103,16 @@ def agreement_block(title: str, result: Agreement, *, confidence: float) -> list
     return lines + _grid(metric_rows(result, confidence=confidence))
 
 
+SLICE_METRICS = ("precision", "recall", "f1")
+
+
 def _prf_rows(what: str, scores: Mapping[str, Agreement]) -> list[list[str]]:
     """Precision, recall, F1 and items scored, one row per named score."""
-    rows = [[what, "precision", "recall", "f1", "scored"]]
+    rows = [[what, *SLICE_METRICS, "scored"]]
     for name, scored in scores.items():
-        values = (format_number(scored.metrics[m].value) for m in ("precision", "recall", "f1"))
+        values = (format_number(scored.metrics[m].value) for m in SLICE_METRICS)
         rows.append([name, *values, str(scored.coverage.scored)])
     return rows
-
-
-SLICE_METRICS = ("precision", "recall", "f1")
 
 
 def slice_rows(by_value: Mapping[str, Agreement]) -> list[list[str]]:
